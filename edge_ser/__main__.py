@@ -1,0 +1,3 @@
+from edge_ser.cli import main
+
+raise SystemExit(main())

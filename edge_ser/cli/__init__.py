@@ -1,0 +1,67 @@
+"""The ``edge-ser`` command line: argument parsing and printing only.
+
+Each sub-command lives in its own module of this package and defines ``HELP`` (one line),
+``configure(parser)`` and ``run(args) -> int``. Command modules import heavy libraries
+inside ``run`` so that ``--help`` starts fast. User errors (``EdgeSerError``) become
+``error: <message>`` on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from edge_ser import __version__
+from edge_ser.errors import EdgeSerError
+
+COMMANDS: tuple[str, ...] = (
+    "data",
+    "train",
+    "evaluate",
+    "cv",
+    "export",
+    "verify",
+    "predict",
+    "bench",
+)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every sub-command attached."""
+    parser = argparse.ArgumentParser(
+        prog="edge-ser",
+        description="Train, export and verify compact on-device speech emotion recognition models.",
+    )
+    parser.add_argument("--version", action="version", version=f"edge-ser {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMANDS:
+        module = importlib.import_module(f"edge_ser.cli.{name}")
+        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
+        module.configure(sub)
+        sub.set_defaults(_run=module.run)
+    return parser
+
+
+def fail(message: str) -> int:
+    """Print a one-line error and return the bad-input exit code."""
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``edge-ser`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or EXIT_OK)
+    except EdgeSerError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

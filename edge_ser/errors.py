@@ -2,12 +2,23 @@
 
 Every error a user can cause (bad audio, bad data directory, tampered artifact) is an
 ``EdgeSerError`` whose message is one line; the CLI prints it as ``error: <message>`` and
-exits with code 2 instead of showing a traceback.
+exits with the error's code (2 for bad input) instead of showing a traceback.
 """
 
 
 class EdgeSerError(Exception):
-    """Base class for user-facing errors with a one-line message."""
+    """Base class for user-facing errors with a one-line message.
+
+    ``exit_code`` is what the CLI exits with: 2 for bad input, 1 for a failed check.
+    """
+
+    exit_code = 2
+
+
+class CheckFailed(EdgeSerError):
+    """A check (such as parity at export) ran and failed."""
+
+    exit_code = 1
 
 
 class DataError(EdgeSerError):

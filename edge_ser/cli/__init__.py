@@ -49,10 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def fail(message: str) -> int:
-    """Print a one-line error and return the bad-input exit code."""
+def fail(message: str, exit_code: int = EXIT_BAD_INPUT) -> int:
+    """Print a one-line error and return ``exit_code``."""
     print(f"error: {message}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    return exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args) or EXIT_OK)
     except EdgeSerError as exc:
-        return fail(str(exc))
+        return fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

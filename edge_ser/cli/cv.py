@@ -3,13 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
 
-HELP = "cv (not implemented yet)"
+from edge_ser.cli.common import add_corpus_argument, add_json_argument, print_json, show_progress
+
+HELP = "leave-speakers-out cross-validation: mean and standard deviation over folds"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("data_dir", type=Path, metavar="DATA_DIR")
+    add_corpus_argument(parser)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    add_json_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SystemExit("edge-ser cv: not implemented yet")
+    from edge_ser.train import TrainConfig, cross_validate
+
+    config = TrainConfig(seed=args.seed)
+    if args.epochs is not None:
+        config = replace(config, epochs=args.epochs)
+    summary = cross_validate(
+        args.data_dir,
+        folds=args.folds,
+        corpus=args.corpus,
+        config=config,
+        progress=show_progress(),
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    if args.json:
+        print_json(summary)
+        return 0
+    for metric in ("accuracy", "uar", "macro_f1"):
+        m = summary[metric]
+        folds = ", ".join(f"{v:.3f}" for v in m["folds"])
+        print(f"{metric:<9} {m['mean']:.3f} +- {m['std']:.3f}   folds: {folds}")
+    return 0

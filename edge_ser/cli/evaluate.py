@@ -3,13 +3,39 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-HELP = "evaluate (not implemented yet)"
+from edge_ser.cli.common import (
+    add_corpus_argument,
+    add_json_argument,
+    add_model_argument,
+    print_json,
+    print_scores_table,
+    show_progress,
+)
+
+HELP = "score a model (default: bundled) on a labelled corpus, clip level"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("data_dir", type=Path, metavar="DATA_DIR")
+    add_model_argument(parser)
+    add_corpus_argument(parser)
+    add_json_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SystemExit("edge-ser evaluate: not implemented yet")
+    from edge_ser.bundle import ModelBundle
+    from edge_ser.evaluate import evaluate
+
+    runtime = ModelBundle.load(args.model).runtime()
+    report = evaluate(runtime, args.data_dir, args.corpus, progress=show_progress())
+    if args.json:
+        print_json(report)
+        return 0
+    print_scores_table(report)
+    if report["skipped"]:
+        print(f"skipped {len(report['skipped'])} files:")
+        for item in report["skipped"]:
+            print(f"  {item['path']}: {item['reason']}")
+    return 0

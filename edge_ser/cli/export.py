@@ -3,13 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-HELP = "export (not implemented yet)"
+from edge_ser.cli.common import add_model_argument
+
+HELP = "export int8/float32 TFLite, Core ML, labels, manifest and golden vectors (atomically)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    pass
+    from edge_ser.export.artifacts import DEFAULT_FORMATS, FORMATS
+
+    add_model_argument(parser)
+    parser.add_argument("--out", type=Path, default=Path("dist"), help="output directory")
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        default=list(DEFAULT_FORMATS),
+        choices=list(FORMATS),
+        metavar="FORMAT",
+        help=f"formats to build (default: {' '.join(DEFAULT_FORMATS)}; also: "
+        f"{' '.join(f for f in FORMATS if f not in DEFAULT_FORMATS)})",
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing output dir")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SystemExit("edge-ser export: not implemented yet")
+    from edge_ser.export.exporter import export
+
+    manifest = export(
+        args.model,
+        args.out,
+        args.formats,
+        force=args.force,
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    print(f"exported {manifest['model_id']} to {args.out}:")
+    for name, entry in manifest["artifacts"].items():
+        print(f"  {name:<28} {entry['size_bytes'] / 1024:8.1f} KiB  {entry['description']}")
+    print(f"parity at export: {'passed' if manifest['parity']['passed'] else 'FAILED'}")
+    return 0

@@ -3,13 +3,51 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
 
-HELP = "train (not implemented yet)"
+from edge_ser.cli.common import add_corpus_argument, show_progress
+
+HELP = "train a model on a labelled corpus with a speaker-independent validation split"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("data_dir", type=Path, metavar="DATA_DIR")
+    add_corpus_argument(parser)
+    parser.add_argument("--out", type=Path, default=Path("runs/latest"), help="run directory")
+    parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 80)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--val-speakers",
+        nargs="+",
+        default=None,
+        metavar="SPEAKER",
+        help="speakers held out for early stopping, e.g. ravdess:17 (default: ~20%% by seed)",
+    )
+    parser.add_argument("--patience", type=int, default=None, help="early-stopping patience")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SystemExit("edge-ser train: not implemented yet")
+    from edge_ser.train import TrainConfig, train_run
+
+    config = TrainConfig(seed=args.seed)
+    if args.epochs is not None:
+        config = replace(config, epochs=args.epochs)
+    if args.patience is not None:
+        config = replace(config, patience=args.patience)
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    summary = train_run(
+        args.data_dir,
+        args.out,
+        corpus=args.corpus,
+        config=config,
+        val_speakers=args.val_speakers,
+        progress=show_progress(),
+        log=log,
+    )
+    print(f"{args.out}: validation UAR {summary['validation']['uar']:.3f}")
+    return 0

@@ -1,0 +1,93 @@
+"""Records shared by every corpus adapter: clips, skipped files, scans and label synonyms."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge_ser.labels import CANONICAL_LABELS
+
+AUDIO_EXTENSIONS: tuple[str, ...] = (".flac", ".ogg", ".wav")
+UNKNOWN_SPEAKER = "unknown"
+
+# Emotion names as corpora and users spell them (lower case, "_" between words).
+LABEL_SYNONYMS: dict[str, str] = {
+    **{label: label for label in CANONICAL_LABELS},
+    "happiness": "happy",
+    "joy": "happy",
+    "sadness": "sad",
+    "anger": "angry",
+    "fear": "fearful",
+    "disgusted": "disgust",
+    "surprise": "surprised",
+    "pleasant_surprise": "surprised",
+    "pleasant_surprised": "surprised",
+}
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One labelled audio file.
+
+    ``label`` is canonical (``edge_ser.labels.CANONICAL_LABELS``); ``speaker`` identifies
+    the talker across the corpus (``"ravdess:01"``), or is ``UNKNOWN_SPEAKER``; ``extra``
+    holds corpus-specific facts (intensity, statement, gender, ...).
+    """
+
+    path: Path
+    label: str
+    speaker: str
+    corpus: str
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.label not in CANONICAL_LABELS:
+            raise ValueError(f"{self.label!r} is not a canonical label {CANONICAL_LABELS}")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or manifest row) that is not used, and why."""
+
+    path: Path
+    reason: str
+
+
+@dataclass
+class CorpusScan:
+    """The result of scanning a data directory with one adapter.
+
+    ``corpus`` is the adapter used and ``auto_detected`` tells whether it was chosen by
+    ``discover(..., corpus="auto")``. ``clips`` and ``skipped`` are sorted by path.
+    """
+
+    corpus: str
+    root: Path
+    clips: list[Clip]
+    skipped: list[Skipped]
+    auto_detected: bool = False
+
+
+def canonical_label(name: str) -> str | None:
+    """The canonical label for an emotion name or synonym (any case, ``-``/space/``_``)."""
+    key = "_".join(name.strip().lower().replace("-", " ").replace("_", " ").split())
+    return LABEL_SYNONYMS.get(key)
+
+
+def audio_files(root: Path) -> list[Path]:
+    """Audio files (``AUDIO_EXTENSIONS``, any case) under ``root``, sorted.
+
+    Hidden files and folders (``.name``, e.g. macOS ``._clip.wav`` resource forks) are
+    ignored; symbolic links to folders are not followed.
+    """
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        found.extend(
+            Path(folder) / name
+            for name in names
+            if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_EXTENSIONS
+        )
+    return sorted(found)

@@ -1,0 +1,124 @@
+"""The compact CNN that classifies one 96x64 log-mel patch into the canonical emotions.
+
+The network is a single chain of layers that convert cleanly to full-integer TFLite and
+to Core ML (see ``SUPPORTED_LAYERS``). Input normalization is explicit and inside the
+model: ``PatchStandardization`` subtracts the patch's mean log-mel value (so a change of
+loudness or microphone gain, which adds a constant to the log-mel, does not change the
+prediction) and multiplies by a fixed scale measured on the training data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import keras
+from keras import layers, ops
+
+from edge_ser.labels import CANONICAL_LABELS
+from edge_ser.reference_preprocess import params
+
+INPUT_SHAPE: tuple[int, int, int] = (params.PATCH_FRAMES, params.NUM_MEL_BANDS, 1)
+
+# Layer classes a model may contain; the exporters translate exactly these.
+SUPPORTED_LAYERS: tuple[str, ...] = (
+    "InputLayer",
+    "PatchStandardization",
+    "Conv2D",
+    "DepthwiseConv2D",
+    "BatchNormalization",
+    "ReLU",
+    "Activation",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D",
+    "Flatten",
+    "Dense",
+    "Dropout",
+    "Softmax",
+)
+
+
+@keras.saving.register_keras_serializable(package="edge_ser")
+class PatchStandardization(layers.Layer):
+    """``(x - mean(x over the patch)) * scale``: per-patch, loudness-invariant normalization.
+
+    Parameters
+    ----------
+    scale:
+        Fixed multiplier (1 / standard deviation of mean-removed training patches).
+    """
+
+    def __init__(self, scale: float = 1.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+
+    def call(self, inputs):
+        mean = ops.mean(inputs, axis=(1, 2, 3), keepdims=True)
+        return (inputs - mean) * self.scale
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "scale": self.scale}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture hyper-parameters of the compact CNN."""
+
+    widths: tuple[int, ...] = (16, 32, 64, 128)
+    dropout: float = 0.3
+    frequency_head: bool = True  # keep mel-band position: average over time only, then dense
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "widths": list(self.widths)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        return cls(**{**data, "widths": tuple(data.get("widths", cls.widths))})
+
+
+def build_model(
+    config: ModelConfig = ModelConfig(),
+    labels: tuple[str, ...] = CANONICAL_LABELS,
+    input_scale: float = 1.0,
+) -> keras.Model:
+    """Build the CNN: conv blocks (3x3 conv, batch norm, ReLU, 2x2 max-pool), then a head.
+
+    Input ``(batch, 96, 64, 1)`` raw log-mel patches; output ``(batch, len(labels))``
+    probabilities (a separate ``Softmax`` layer named ``probabilities``).
+    """
+    inputs = keras.Input(shape=INPUT_SHAPE, name="log_mel")
+    x = PatchStandardization(input_scale, name="standardize")(inputs)
+    for i, width in enumerate(config.widths):
+        x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(name=f"bn{i}")(x)
+        x = layers.ReLU(name=f"relu{i}")(x)
+        if i < len(config.widths) - 1:
+            x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    if config.frequency_head:
+        frames = x.shape[1]
+        x = layers.AveragePooling2D(pool_size=(frames, 1), name="time_average")(x)
+        x = layers.Flatten(name="flatten")(x)
+    else:
+        x = layers.GlobalAveragePooling2D(name="global_average")(x)
+    x = layers.Dropout(config.dropout, name="dropout")(x)
+    x = layers.Dense(len(labels), name="logits")(x)
+    outputs = layers.Softmax(name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="edge_ser_cnn")
+
+
+def count_macs(model: keras.Model) -> int:
+    """Multiply-accumulates for one patch through the conv and dense layers."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.DepthwiseConv2D):
+            out = layer.output.shape
+            kh, kw = layer.kernel_size
+            total += out[1] * out[2] * out[3] * kh * kw
+        elif isinstance(layer, layers.Conv2D):
+            out = layer.output.shape
+            kh, kw = layer.kernel_size
+            total += out[1] * out[2] * out[3] * kh * kw * layer.input.shape[-1]
+        elif isinstance(layer, layers.Dense):
+            total += layer.input.shape[-1] * layer.units
+    return int(total)

@@ -1,0 +1,85 @@
+"""LiteRT (TFLite) backend: runs ``.tflite`` artifacts one patch at a time, as an app does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edge_ser.errors import ModelError
+from edge_ser.quantization import dequantize, quantize
+
+
+class LiteRTRuntime:
+    """A ``.tflite`` model in the LiteRT interpreter; int8 models are fed quantized inputs.
+
+    Parameters
+    ----------
+    path:
+        The ``.tflite`` file (float32 or full-integer int8 input/output).
+    labels:
+        Label order of the model's output.
+    num_threads:
+        Interpreter threads (``None``: LiteRT's default).
+    input_quantization:
+        ``(scale, zero_point)`` to quantize int8 inputs with, as an app reads them from the
+        manifest; ``None`` uses the values stored in the model.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        labels: tuple[str, ...],
+        num_threads: int | None = None,
+        input_quantization: tuple[float, int] | None = None,
+    ):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path = Path(path)
+        self.labels = tuple(labels)
+        try:
+            self.interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"cannot load '{self.path}': {str(exc).splitlines()[0]}") from exc
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        self.input_quantization = input_quantization or tuple(self.input["quantization"])
+        if self.output["shape"][-1] != len(self.labels):
+            raise ModelError(
+                f"'{self.path}' outputs {self.output['shape'][-1]} classes "
+                f"but {len(self.labels)} labels were given"
+            )
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.input["shape"])
+
+    @property
+    def is_int8(self) -> bool:
+        return self.input["dtype"] == np.int8
+
+    def quantize_input(self, x: np.ndarray) -> np.ndarray:
+        """The exact tensor an app feeds: int8 per the model's input scale, else float32."""
+        if not self.is_int8:
+            return np.asarray(x, dtype=np.float32)
+        scale, zero_point = self.input_quantization
+        return quantize(x, scale, zero_point)
+
+    def invoke(self, model_input: np.ndarray) -> np.ndarray:
+        """Run one already-quantized input of the model's input shape; float32 output."""
+        self.interpreter.set_tensor(self.input["index"], model_input)
+        self.interpreter.invoke()
+        raw = self.interpreter.get_tensor(self.output["index"])
+        if self.output["dtype"] == np.int8:
+            scale, zero_point = self.output["quantization"]
+            return dequantize(raw, scale, zero_point)
+        return raw.astype(np.float32)
+
+    def predict_patches(self, patches: np.ndarray) -> np.ndarray:
+        patches = np.asarray(patches, dtype=np.float32)
+        shape = self.input_shape
+        rows = [self.invoke(self.quantize_input(p.reshape(shape)))[0] for p in patches]
+        if not rows:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return np.stack(rows)

@@ -1,0 +1,358 @@
+"""Training: speaker-independent, class-balanced, augmented, early-stopped on validation speakers.
+
+One epoch draws ``crops_per_class`` random 96-frame crops per label from the training clips'
+log-mels (class-balanced sampling; random crop positions are the time-shift augmentation),
+augments them in a tf.data pipeline (``edge_ser.augment``) and fits the CNN. After each epoch
+the model is scored on the validation speakers' clips (clip = mean of patch probabilities)
+and training stops when the validation UAR has not improved for ``patience`` epochs; the
+best epoch's weights are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edge_ser import corpora
+from edge_ser.augment import AugmentConfig
+from edge_ser.bundle import CALIBRATION_FILE, INFO_FILE, MODEL_FILE, PARITY_FILE
+from edge_ser.errors import DataError
+from edge_ser.features import FeatureCache
+from edge_ser.labels import CANONICAL_LABELS
+from edge_ser.metrics import Scores, score
+from edge_ser.model import ModelConfig, count_macs
+from edge_ser.reference_preprocess import params
+
+CALIBRATION_PATCHES = 128  # int8 calibration, from training speakers
+PARITY_PATCHES = 128  # export-time parity checks, from held-out validation speakers
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every knob of a training run (saved in ``model.json``)."""
+
+    epochs: int = 80
+    seed: int = 0
+    batch_size: int = 64
+    crops_per_class: int = 320
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-3
+    label_smoothing: float = 0.1
+    patience: int = 20
+    model: ModelConfig = field(default_factory=ModelConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "model": self.model.to_dict(), "augment": self.augment.to_dict()}
+
+
+@dataclass
+class LabelledClips:
+    """Clips with their log-mel features and integer labels (indices into ``labels``)."""
+
+    clips: list
+    log_mels: list[np.ndarray]
+    targets: np.ndarray
+    labels: tuple[str, ...]
+
+    def subset(self, keep: Sequence[int]) -> LabelledClips:
+        return LabelledClips(
+            [self.clips[i] for i in keep],
+            [self.log_mels[i] for i in keep],
+            self.targets[list(keep)],
+            self.labels,
+        )
+
+    @property
+    def speakers(self) -> list[str]:
+        return [clip.speaker for clip in self.clips]
+
+
+def load_labelled_clips(
+    data_dir: Path, corpus: str = "auto", cache: FeatureCache | None = None, progress: bool = True
+) -> tuple[LabelledClips, list]:
+    """Discover a corpus, compute (cached) features and map labels to indices.
+
+    Returns the clips and the list of skipped files (unmappable labels, unreadable audio).
+    The label set is the canonical labels present in the data, in canonical order.
+    """
+    scan = corpora.discover(Path(data_dir), corpus)
+    if not scan.clips:
+        raise DataError(f"no labelled clips found in '{data_dir}'")
+    cache = cache or FeatureCache()
+    features = cache.load_many([clip.path for clip in scan.clips], progress=progress)
+    skipped = list(scan.skipped) + [corpora.Skipped(p, r) for p, r in features.failed]
+    clips = [scan.clips[i] for i in features.kept]
+    if not clips:
+        raise DataError(f"none of the clips in '{data_dir}' could be read")
+    labels = tuple(label for label in CANONICAL_LABELS if any(c.label == label for c in clips))
+    index = {label: i for i, label in enumerate(labels)}
+    targets = np.array([index[clip.label] for clip in clips], dtype=np.int64)
+    return LabelledClips(clips, features.log_mels, targets, labels), skipped
+
+
+def check_trainable(train: LabelledClips, val: LabelledClips) -> None:
+    """Raise ``DataError`` before training when a split cannot train or validate every label."""
+    for name, part in (("training", train), ("validation", val)):
+        missing = [lab for i, lab in enumerate(part.labels) if not np.any(part.targets == i)]
+        if missing:
+            raise DataError(
+                f"the {name} speakers have no clips labelled {', '.join(missing)}; "
+                "choose other validation speakers or add data"
+            )
+
+
+def sample_crops(
+    data: LabelledClips, crops_per_class: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class-balanced random 96-frame crops: ``crops_per_class`` per label."""
+    x = np.empty((crops_per_class * len(data.labels), params.PATCH_FRAMES, params.NUM_MEL_BANDS))
+    x = x.astype(np.float32)
+    y = np.repeat(np.arange(len(data.labels)), crops_per_class)
+    for label in range(len(data.labels)):
+        members = np.flatnonzero(data.targets == label)
+        chosen = rng.choice(members, size=crops_per_class, replace=True)
+        for row, clip in enumerate(chosen, start=label * crops_per_class):
+            log_mel = data.log_mels[clip]
+            start = rng.integers(0, len(log_mel) - params.PATCH_FRAMES + 1)
+            x[row] = log_mel[start : start + params.PATCH_FRAMES]
+    return x, y
+
+
+def input_scale(x: np.ndarray) -> float:
+    """1 / standard deviation of mean-removed patches (the model's fixed input scale)."""
+    centred = x - x.mean(axis=(1, 2), keepdims=True)
+    return float(1.0 / max(centred.std(), 1e-6))
+
+
+def representative_patches(data: LabelledClips, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Real random patches spread over labels and speakers, stored as float16."""
+    x, _ = sample_crops(data, math.ceil(count / len(data.labels)), rng)
+    return x[rng.permutation(len(x))[:count]][..., np.newaxis].astype(np.float16)
+
+
+def clip_scores(model, data: LabelledClips) -> Scores:
+    """Score a Keras model on clips (clip = mean of patch probabilities)."""
+    from edge_ser.evaluate import predict_clips
+    from edge_ser.runtimes.keras_runtime import KerasRuntime
+
+    clip_probs = predict_clips(KerasRuntime(model, data.labels), data.log_mels)
+    return score(data.targets, clip_probs.argmax(axis=1), data.labels)
+
+
+def fit(
+    train: LabelledClips,
+    val: LabelledClips,
+    config: TrainConfig,
+    log: Callable[[str], None] = print,
+    progress: bool = True,
+):
+    """Train a fresh model; return ``(model, history)``, keeping the best validation epoch."""
+    import keras
+    import tensorflow as tf
+
+    from edge_ser.augment import make_augmenter
+    from edge_ser.model import build_model
+
+    check_trainable(train, val)
+    keras.utils.set_random_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    scale = input_scale(sample_crops(train, 64, np.random.default_rng(config.seed))[0])
+    model = build_model(config.model, train.labels, input_scale=scale)
+    steps = math.ceil(config.crops_per_class * len(train.labels) / config.batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, decay_steps=steps * config.epochs, alpha=0.05
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=["accuracy"],
+    )
+    augment = make_augmenter(config.augment)
+    n_labels = len(train.labels)
+
+    def epoch_dataset() -> tf.data.Dataset:
+        x, y = sample_crops(train, config.crops_per_class, rng)
+        order = rng.permutation(len(x))
+        ds = tf.data.Dataset.from_tensor_slices((x[order], y[order]))
+        ds = ds.map(
+            lambda p, t: (augment(p)[..., tf.newaxis], tf.one_hot(t, n_labels)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        return ds.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+
+    history: dict[str, list[float]] = {
+        "loss": [],
+        "accuracy": [],
+        "val_uar": [],
+        "val_accuracy": [],
+    }
+    best = {"uar": -1.0, "epoch": 0, "weights": None}
+    for epoch in range(1, config.epochs + 1):
+        result = model.fit(epoch_dataset(), epochs=1, verbose=1 if progress else 0)
+        val_scores = clip_scores(model, val)
+        history["loss"].append(float(result.history["loss"][0]))
+        history["accuracy"].append(float(result.history["accuracy"][0]))
+        history["val_uar"].append(val_scores.uar)
+        history["val_accuracy"].append(val_scores.accuracy)
+        improved = val_scores.uar > best["uar"]
+        if improved:
+            best = {"uar": val_scores.uar, "epoch": epoch, "weights": model.get_weights()}
+        log(
+            f"epoch {epoch:3d}/{config.epochs}  loss {history['loss'][-1]:.3f}  "
+            f"train acc {history['accuracy'][-1]:.3f}  val clip acc {val_scores.accuracy:.3f}  "
+            f"val UAR {val_scores.uar:.3f}{'  *' if improved else ''}"
+        )
+        if epoch - best["epoch"] >= config.patience:
+            log(f"early stop: no validation improvement for {config.patience} epochs")
+            break
+    model.set_weights(best["weights"])
+    history["best_epoch"] = [best["epoch"]]
+    return model, history
+
+
+def default_val_speakers(clips: LabelledClips, seed: int) -> list[str]:
+    """Validation speakers chosen by the speaker-split helper (about 20% of speakers)."""
+    _, val = corpora.split_by_speakers(clips.clips, seed=seed)
+    return sorted({clip.speaker for clip in val})
+
+
+def split_clips(
+    data: LabelledClips, val_speakers: Sequence[str]
+) -> tuple[LabelledClips, LabelledClips]:
+    """Partition clips by speaker into (training, validation)."""
+    known = set(data.speakers)
+    unknown = [s for s in val_speakers if s not in known]
+    if unknown:
+        raise DataError(f"unknown validation speakers: {', '.join(unknown)}")
+    held = set(val_speakers)
+    train_idx = [i for i, s in enumerate(data.speakers) if s not in held]
+    val_idx = [i for i, s in enumerate(data.speakers) if s in held]
+    if not train_idx or not val_idx:
+        raise DataError("a speaker-independent split needs speakers on both sides")
+    return data.subset(train_idx), data.subset(val_idx)
+
+
+def model_id(train: LabelledClips, config: TrainConfig) -> str:
+    digest = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode())
+    digest.update(",".join(sorted({c.path.name for c in train.clips})).encode())
+    return f"edge-ser-cnn-{digest.hexdigest()[:10]}"
+
+
+def train_run(
+    data_dir: Path,
+    out_dir: Path,
+    corpus: str = "auto",
+    config: TrainConfig = TrainConfig(),
+    val_speakers: Sequence[str] | None = None,
+    cache: FeatureCache | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Train on ``data_dir`` and write a model directory plus reports into ``out_dir``.
+
+    Returns the run summary that is also written to ``metrics.json``.
+    """
+    from edge_ser import reports
+    from edge_ser.atomic import atomic_directory
+
+    data, skipped = load_labelled_clips(data_dir, corpus, cache, progress)
+    if len(set(data.speakers)) < 2:
+        raise DataError(
+            f"'{data_dir}' has a single speaker: a speaker-independent split is impossible"
+        )
+    val_speakers = list(val_speakers) if val_speakers else default_val_speakers(data, config.seed)
+    train, val = split_clips(data, val_speakers)
+    log(
+        f"training on {len(train.clips)} clips from {len(set(train.speakers))} speakers, "
+        f"validating on {len(val.clips)} clips from {len(val_speakers)} speakers "
+        f"({', '.join(val_speakers)}); labels: {', '.join(data.labels)}"
+    )
+    model, history = fit(train, val, config, log=log, progress=progress)
+    val_scores = clip_scores(model, val)
+    train_scores = clip_scores(model, train)
+    summary = {
+        "model_id": model_id(train, config),
+        "labels": list(data.labels),
+        "corpus": data.clips[0].corpus,
+        "data_dir": str(data_dir),
+        "train_speakers": sorted(set(train.speakers)),
+        "val_speakers": sorted(val_speakers),
+        "n_train_clips": len(train.clips),
+        "n_val_clips": len(val.clips),
+        "n_skipped": len(skipped),
+        "parameters": int(model.count_params()),
+        "macs_per_patch": count_macs(model),
+        "best_epoch": history["best_epoch"][0],
+        "validation": val_scores.to_dict(),
+        "train_clip_accuracy": train_scores.accuracy,
+        "preprocessor_version": params.PREPROCESSOR_VERSION,
+        "config": config.to_dict(),
+    }
+    rng = np.random.default_rng(config.seed + 1)
+    with atomic_directory(Path(out_dir)) as tmp:
+        model.save(tmp / MODEL_FILE)
+        np.save(tmp / CALIBRATION_FILE, representative_patches(train, CALIBRATION_PATCHES, rng))
+        np.save(tmp / PARITY_FILE, representative_patches(val, PARITY_PATCHES, rng))
+        (tmp / INFO_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+        (tmp / "metrics.json").write_text(json.dumps({**summary, "history": history}, indent=2))
+        reports.plot_confusion(val_scores, tmp / "confusion_matrix.png", "validation speakers")
+        reports.plot_history(history, tmp / "training_curves.png")
+        (tmp / "MODEL_CARD.md").write_text(reports.model_card(summary))
+    log(
+        f"saved {out_dir}: validation clip accuracy {val_scores.accuracy:.3f}, "
+        f"UAR {val_scores.uar:.3f}, macro-F1 {val_scores.macro_f1:.3f} (best epoch "
+        f"{summary['best_epoch']})"
+    )
+    return summary
+
+
+def cross_validate(
+    data_dir: Path,
+    folds: int = 5,
+    corpus: str = "auto",
+    config: TrainConfig = TrainConfig(),
+    cache: FeatureCache | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Leave-speakers-out cross-validation: mean and standard deviation of clip metrics.
+
+    Each fold's training speakers are split again (by speaker) into fitting and
+    early-stopping speakers, so the test speakers never influence training.
+    """
+    data, _ = load_labelled_clips(data_dir, corpus, cache, progress)
+    results = []
+    for k, (_, test_clips) in enumerate(
+        corpora.speaker_folds(data.clips, k=folds, seed=config.seed), start=1
+    ):
+        rest, test = split_clips(data, sorted({clip.speaker for clip in test_clips}))
+        fit_part, stop_part = split_clips(rest, default_val_speakers(rest, config.seed + k))
+        log(f"fold {k}/{folds}: test speakers {', '.join(sorted(set(test.speakers)))}")
+        model, _ = fit(fit_part, stop_part, config, log=log, progress=progress)
+        test_scores = clip_scores(model, test)
+        results.append(test_scores)
+        log(
+            f"fold {k}/{folds}: test accuracy {test_scores.accuracy:.3f}, UAR {test_scores.uar:.3f}"
+        )
+    summary = {"folds": folds, "labels": list(data.labels), "n_clips": len(data.clips)}
+    for metric in ("accuracy", "uar", "macro_f1"):
+        values = [getattr(s, metric) for s in results]
+        summary[metric] = {
+            "mean": float(np.mean(values)),
+            "std": float(np.std(values)),
+            "folds": values,
+        }
+    return summary
+
+
+def is_interactive() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,131 @@
+"""Core ML export: ML Program (``.mlpackage``) and NeuralNetwork (``.mlmodel``) classifiers.
+
+The models are built from the Keras layers and their weights (``coreml_mlprogram`` and
+``coreml_neuralnetwork``), not with the TensorFlow frontend of coremltools. Both take the
+``log_mel`` patch (float32, NHWC ``layout.INPUT_SHAPE``) and are classifiers with a
+``label`` (string) and a ``probabilities`` (label -> probability) output.
+
+``metadata`` dictionaries: the keys ``author``, ``license``, ``short_description`` and
+``version`` fill the Core ML fields of the same names; every other key becomes a
+user-defined metadata entry (values that are not strings are stored as JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import coremltools as ct
+import keras
+
+from edge_ser.export import coreml_mlprogram, coreml_neuralnetwork, layout
+from edge_ser.reference_preprocess import params
+
+_MODEL_FIELDS = ("author", "license", "short_description", "version")
+
+
+def build_mlprogram(
+    model: keras.Model,
+    labels: tuple[str, ...],
+    metadata: dict[str, Any],
+    precision: str = "float16",
+    weights_8bit: bool = False,
+) -> ct.models.MLModel:
+    """ML Program classifier for iOS 15+ (iOS 16+ with ``weights_8bit``).
+
+    Parameters
+    ----------
+    model:
+        A single chain of ``edge_ser.model.SUPPORTED_LAYERS`` taking (batch, 96, 64, 1)
+        log-mel patches and returning (batch, len(labels)) probabilities.
+    labels:
+        Class labels, in the order of the model's outputs.
+    metadata:
+        Model fields and user-defined entries (see the module docstring).
+    precision:
+        ``"float16"`` (default; float16 weights and compute) or ``"float32"``.
+    weights_8bit:
+        Store the large weights as symmetric per-channel int8.
+
+    Raises
+    ------
+    ModelError
+        If a layer or layer option cannot be exported.
+    """
+    mlmodel = coreml_mlprogram.build(model, labels, precision, weights_8bit)
+    return _describe(mlmodel, metadata)
+
+
+def build_neuralnetwork(
+    model: keras.Model,
+    labels: tuple[str, ...],
+    metadata: dict[str, Any],
+    precision: str = "float32",
+) -> ct.models.MLModel:
+    """NeuralNetwork classifier for iOS 13+ with ``precision`` (float32 or float16) weights.
+
+    Same parameters and errors as :func:`build_mlprogram`.
+    """
+    mlmodel = coreml_neuralnetwork.build(model, labels, precision)
+    return _describe(mlmodel, metadata)
+
+
+def _describe(mlmodel: ct.models.MLModel, metadata: dict[str, Any]) -> ct.models.MLModel:
+    for key, value in metadata.items():
+        if key in _MODEL_FIELDS:
+            setattr(mlmodel, key, str(value))
+        else:
+            mlmodel.user_defined_metadata[key] = (
+                value if isinstance(value, str) else json.dumps(value)
+            )
+    mlmodel.input_description[layout.INPUT_NAME] = (
+        f"One log-mel patch, float32 (1, {params.PATCH_FRAMES} frames, "
+        f"{params.NUM_MEL_BANDS} mel bands, 1), from the edge-ser reference preprocessor "
+        f"version {params.PREPROCESSOR_VERSION}"
+    )
+    mlmodel.output_description[layout.COREML_LABEL_OUTPUT] = "Most probable emotion"
+    mlmodel.output_description[layout.COREML_PROBABILITIES_OUTPUT] = (
+        "Probability of each emotion label"
+    )
+    return mlmodel
+
+
+def save(mlmodel: ct.models.MLModel, path: str | Path) -> Path:
+    """Write ``mlmodel`` to ``path`` (``.mlpackage`` for ML Programs, else ``.mlmodel``),
+    replacing what is there."""
+    path = Path(path)
+    expected = ".mlpackage" if mlmodel.is_package else ".mlmodel"
+    if path.suffix != expected:
+        raise ValueError(f"{path}: this model must be saved with the suffix {expected}")
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mlmodel.save(str(path))
+    return path
+
+
+def export_coreml(
+    model: keras.Model,
+    labels: tuple[str, ...],
+    metadata: dict[str, Any],
+    out_dir: str | Path,
+    weights_8bit: bool = True,
+) -> dict[str, Path]:
+    """Write the Core ML artifacts of ``layout`` into ``out_dir``.
+
+    ``layout.MLPACKAGE`` (float16 ML Program), ``layout.MLMODEL`` (float32 NeuralNetwork)
+    and, with ``weights_8bit``, ``layout.MLPACKAGE_W8`` (int8 weights, float16 compute).
+    Returns the written paths keyed by file name.
+    """
+    out_dir = Path(out_dir)
+    models = {
+        layout.MLPACKAGE: build_mlprogram(model, labels, metadata),
+        layout.MLMODEL: build_neuralnetwork(model, labels, metadata),
+    }
+    if weights_8bit:
+        models[layout.MLPACKAGE_W8] = build_mlprogram(model, labels, metadata, weights_8bit=True)
+    return {name: save(mlmodel, out_dir / name) for name, mlmodel in models.items()}

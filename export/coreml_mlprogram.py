@@ -1,0 +1,211 @@
+"""Keras model -> Core ML ML Program (``.mlpackage``), written op by op with the MIL builder.
+
+Each supported Keras layer class has a small translator in ``TRANSLATORS`` that appends MIL
+ops to the program (like coremltools' own frontends). The program takes the NHWC
+``log_mel`` patch, transposes it to NCHW once and stays NCHW; ``Flatten`` transposes back to
+NHWC first so the flattened order (and therefore the Dense weights) matches Keras.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import coremltools as ct
+import keras
+import numpy as np
+from coremltools.converters.mil.mil import Builder as mb
+from coremltools.converters.mil.mil import Function, Program, Var
+
+from edge_ser.export import layout
+from edge_ser.export.coreml_layers import (
+    Activation,
+    Step,
+    activation_of,
+    batch_norm_scale_shift,
+    batch_norm_stats,
+    conv_weights,
+    dense_weights,
+    nchw_axis,
+    plan_layers,
+    pool_geometry,
+)
+
+PRECISIONS = {"float16": ct.precision.FLOAT16, "float32": ct.precision.FLOAT32}
+
+
+def _identity(x: Var, step: Step) -> Var:
+    return x
+
+
+def _standardize(x: Var, step: Step) -> Var:
+    mean = mb.reduce_mean(x=x, axes=[1, 2, 3], keep_dims=True, name=f"{step.name}_mean")
+    centered = mb.sub(x=x, y=mean, name=f"{step.name}_center")
+    return mb.mul(x=centered, y=np.float32(step.layer.scale), name=f"{step.name}_scale")
+
+
+def _apply_activation(x: Var, activation: Activation, step: Step) -> Var:
+    name = f"{step.name}_{activation.kind}"
+    if activation.kind == "linear":
+        return x
+    if activation.kind == "relu":
+        return mb.relu(x=x, name=name)
+    if activation.kind == "relu6":
+        return mb.relu6(x=x, name=name)
+    if activation.kind == "leaky_relu":
+        return mb.leaky_relu(x=x, alpha=np.float32(activation.alpha), name=name)
+    if activation.kind == "clip":
+        return mb.clip(x=x, alpha=np.float32(0.0), beta=np.float32(activation.max_value), name=name)
+    axis = nchw_axis(activation.axis, x.rank)
+    return mb.softmax(x=x, axis=axis, name=name)
+
+
+def _activation(x: Var, step: Step) -> Var:
+    return _apply_activation(x, activation_of(step.layer), step)
+
+
+def _conv(x: Var, step: Step) -> Var:
+    conv = conv_weights(step)
+    optional = {} if conv.bias is None else {"bias": conv.bias}
+    y = mb.conv(
+        x=x,
+        weight=conv.weight,
+        strides=list(conv.strides),
+        pad_type=conv.padding,
+        dilations=list(conv.dilations),
+        groups=conv.groups,
+        name=f"{step.name}_conv",
+        **optional,
+    )
+    return _activation(y, step)
+
+
+def _batch_norm(x: Var, step: Step) -> Var:
+    if x.rank == 4:
+        stats = batch_norm_stats(step.layer)
+        return mb.batch_norm(
+            x=x,
+            mean=stats["mean"],
+            variance=stats["variance"],
+            gamma=stats["gamma"],
+            beta=stats["beta"],
+            epsilon=np.float32(stats["epsilon"]),
+            name=f"{step.name}_batch_norm",
+        )
+    scale, shift = batch_norm_scale_shift(step.layer)
+    y = mb.mul(x=x, y=scale.astype(np.float32), name=f"{step.name}_scale")
+    return mb.add(x=y, y=shift.astype(np.float32), name=f"{step.name}_shift")
+
+
+def _max_pool(x: Var, step: Step) -> Var:
+    pool = pool_geometry(step.layer)
+    return mb.max_pool(
+        x=x,
+        kernel_sizes=list(pool.kernel),
+        strides=list(pool.strides),
+        pad_type=pool.padding,
+        name=f"{step.name}_max_pool",
+    )
+
+
+def _average_pool(x: Var, step: Step) -> Var:
+    pool = pool_geometry(step.layer)
+    return mb.avg_pool(
+        x=x,
+        kernel_sizes=list(pool.kernel),
+        strides=list(pool.strides),
+        pad_type=pool.padding,
+        exclude_padding_from_average=True,  # as TensorFlow's "same" average pooling
+        name=f"{step.name}_avg_pool",
+    )
+
+
+def _global_average(x: Var, step: Step) -> Var:
+    return mb.reduce_mean(x=x, axes=[2, 3], keep_dims=step.layer.keepdims, name=f"{step.name}_mean")
+
+
+def _global_max(x: Var, step: Step) -> Var:
+    return mb.reduce_max(x=x, axes=[2, 3], keep_dims=step.layer.keepdims, name=f"{step.name}_max")
+
+
+def _flatten(x: Var, step: Step) -> Var:
+    if x.rank == 2:
+        return x
+    nhwc = mb.transpose(x=x, perm=[0, 2, 3, 1], name=f"{step.name}_nhwc")
+    return mb.reshape(x=nhwc, shape=[1, int(np.prod(step.output_shape))], name=f"{step.name}_flat")
+
+
+def _dense(x: Var, step: Step) -> Var:
+    weight, bias = dense_weights(step)
+    y = mb.linear(x=x, weight=weight, bias=bias, name=f"{step.name}_linear")
+    return _activation(y, step)
+
+
+# Keras layer class name -> translator appending the layer's MIL ops.
+TRANSLATORS: dict[str, Callable[[Var, Step], Var]] = {
+    "InputLayer": _identity,
+    "PatchStandardization": _standardize,
+    "Conv2D": _conv,
+    "DepthwiseConv2D": _conv,
+    "BatchNormalization": _batch_norm,
+    "ReLU": _activation,
+    "Activation": _activation,
+    "MaxPooling2D": _max_pool,
+    "AveragePooling2D": _average_pool,
+    "GlobalAveragePooling2D": _global_average,
+    "GlobalMaxPooling2D": _global_max,
+    "Flatten": _flatten,
+    "Dense": _dense,
+    "Dropout": _identity,
+    "Softmax": _activation,
+}
+
+
+def build(
+    model: keras.Model,
+    labels: tuple[str, ...],
+    precision: str = "float16",
+    weights_8bit: bool = False,
+) -> ct.models.MLModel:
+    """Translate ``model`` into an ML Program classifier (no metadata yet).
+
+    ``precision`` is the compute (and weight storage) precision; ``weights_8bit`` stores
+    the larger weights as symmetric per-channel int8 (needs iOS 16, else iOS 15).
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, not {precision!r}")
+    steps = plan_layers(model, labels)
+    target = ct.target.iOS16 if weights_8bit else ct.target.iOS15
+
+    placeholder = mb.placeholder(shape=layout.INPUT_SHAPE)
+    with Function({layout.INPUT_NAME: placeholder}, opset_version=target) as function:
+        x = mb.transpose(x=function.inputs[layout.INPUT_NAME], perm=[0, 3, 1, 2], name="nchw")
+        for step in steps:
+            x = TRANSLATORS[step.kind](x, step)
+        function.set_outputs([x])
+    program = Program()
+    program.add_function("main", function)
+
+    mlmodel = ct.convert(
+        program,
+        convert_to="mlprogram",
+        minimum_deployment_target=target,
+        compute_precision=PRECISIONS[precision],
+        inputs=[ct.TensorType(name=layout.INPUT_NAME, shape=layout.INPUT_SHAPE)],
+        classifier_config=ct.ClassifierConfig(
+            list(labels), predicted_feature_name=layout.COREML_LABEL_OUTPUT
+        ),
+        skip_model_load=True,
+    )
+    if weights_8bit:
+        config = ct.optimize.coreml.OptimizationConfig(
+            global_config=ct.optimize.coreml.OpLinearQuantizerConfig(
+                mode="linear_symmetric", dtype="int8", granularity="per_channel"
+            )
+        )
+        mlmodel = ct.optimize.coreml.linear_quantize_weights(mlmodel, config)
+    # The classifier names its probabilities "<label output>_probs"; use the layout's name.
+    spec = mlmodel.get_spec()
+    ct.utils.rename_feature(
+        spec, spec.description.predictedProbabilitiesName, layout.COREML_PROBABILITIES_OUTPUT
+    )
+    return ct.models.MLModel(spec, weights_dir=mlmodel.weights_dir, skip_model_load=True)

@@ -1,0 +1,113 @@
+"""``edge-ser export``: every artifact, labels, manifest and golden vectors, written atomically.
+
+Artifacts are built into a temporary directory beside ``out``; golden probabilities are
+recorded by running each artifact in its runtime; parity against the Keras model is
+measured on the golden and held-out patches and stored in the manifest. Only when every
+artifact passes is the directory moved into place (an existing ``out`` is replaced only
+with ``force``), so a failed export never leaves a partial or clobbered directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from edge_ser import __version__
+from edge_ser.atomic import atomic_directory
+from edge_ser.bundle import ModelBundle
+from edge_ser.errors import CheckFailed, EdgeSerError
+from edge_ser.export import layout
+from edge_ser.export.artifacts import DEFAULT_FORMATS, FORMATS, ExportContext, open_runtimes
+from edge_ser.export.golden import golden_inputs, write_golden
+from edge_ser.export.manifest import (
+    build_manifest,
+    digest,
+    preprocessing_constants,
+    write_manifest,
+)
+from edge_ser.reports import DATA_LICENSES
+
+
+def coreml_metadata(bundle: ModelBundle) -> dict:
+    """String metadata stored in Core ML models (version, license, preprocessing constants)."""
+    license_text = DATA_LICENSES.get(bundle.info.get("corpus", ""), "see the model card")
+    return {
+        "author": "edge-ser",
+        "version": __version__,
+        "model_id": bundle.model_id,
+        "license": license_text,
+        "short_description": "Speech emotion from one 0.96 s log-mel patch: "
+        + ", ".join(bundle.labels),
+        "preprocessing": {k: str(v) for k, v in preprocessing_constants().items()},
+    }
+
+
+def _record_golden(directory: Path, entries: dict, labels: tuple[str, ...]) -> None:
+    golden = golden_inputs()
+    probabilities: dict[str, dict[str, np.ndarray]] = {}
+    for filename, entry in entries.items():
+        runtime = next(iter(open_runtimes(directory / filename, entry, labels).values()))
+        probabilities[entry["format"]] = {
+            name: runtime.predict_patches(patches) for name, (_, _, patches) in golden.items()
+        }
+    int8 = entries.get(layout.INT8_TFLITE, {}).get("input")
+    quant = (int8["scale"], int8["zero_point"]) if int8 and "scale" in int8 else None
+    write_golden(directory / layout.GOLDEN_DIR, probabilities, quant)
+
+
+def export(
+    model: Path | None = None,
+    out: Path = Path("dist"),
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    force: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Export ``model`` (default: bundled) into ``out``; return the manifest."""
+    from edge_ser.export.verify import verify
+
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise EdgeSerError(f"unknown format {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    bundle = ModelBundle.load(model)
+    context = ExportContext(
+        bundle.keras_model, bundle.labels, bundle.calibration_patches(), coreml_metadata(bundle)
+    )
+    with atomic_directory(Path(out), force=force) as tmp:
+        entries: dict[str, dict] = {}
+        for name in dict.fromkeys(formats):
+            fmt = FORMATS[name]
+            log(f"building {fmt.filename} ({fmt.description})")
+            fields = fmt.build(context, tmp / fmt.filename)
+            sha, size = digest(tmp / fmt.filename)
+            entries[fmt.filename] = {
+                "format": fmt.name,
+                "precision": fmt.precision,
+                "runtime": fmt.runtime,
+                "description": fmt.description,
+                "sha256": sha,
+                "size_bytes": size,
+                **fields,
+            }
+        (tmp / layout.LABELS_TXT).write_text("\n".join(bundle.labels) + "\n")
+        _record_golden(tmp, entries, bundle.labels)
+        manifest = build_manifest(bundle.model_id, bundle.labels, entries, parity={})
+        write_manifest(tmp, manifest)
+        log("measuring parity against the Keras model")
+        report = verify(tmp, model=model)
+        manifest["parity"] = {
+            "inputs": report["inputs"],
+            "passed": report["passed"],
+            "artifacts": {
+                key: {k: a[k] for k in ("patches", "golden_max_abs_diff", "passed")}
+                for key, a in report["artifacts"].items()
+            },
+        }
+        write_manifest(tmp, manifest)
+        if not report["passed"]:
+            from edge_ser.export.verify import format_report
+
+            log(format_report(report))
+            raise CheckFailed("exported artifacts do not match the Keras model; nothing written")
+    return manifest

@@ -1,0 +1,38 @@
+# Quick start: `make demo` (export, verify and benchmark the bundled model) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DIST ?= dist
+
+.PHONY: setup demo test lint java clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# The main job on the bundled model: export every format, prove parity, measure speed.
+demo: setup
+	$(BIN)/edge-ser export --out $(DIST) --force
+	$(BIN)/edge-ser verify $(DIST)
+	$(BIN)/edge-ser bench $(DIST) --seconds 60 --markdown $(DIST)/bench.md
+
+# A JDK runs the Java port's golden check; install Debian's where we may (root), else it is skipped.
+java:
+	@command -v javac >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get update -qq && apt-get install -y -qq default-jdk-headless >/dev/null) \
+		|| echo "note: no JDK; the Java golden check will be skipped"; }
+
+test: setup java
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(DIST) build *.egg-info .pytest_cache .ruff_cache

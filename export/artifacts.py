@@ -81,6 +81,9 @@ def _coreml_entry() -> dict:
 
 
 def _build_mlprogram(precision: str, weights_8bit: bool = False):
+    # 8-bit weights are unpacked by an op that needs iOS 16 (specification version 7).
+    target = "iOS16" if weights_8bit else "iOS15"
+
     def build(ctx: ExportContext, path: Path) -> dict:
         from edge_ser.export.coreml import build_mlprogram, quantize_weights_8bit
 
@@ -88,7 +91,7 @@ def _build_mlprogram(precision: str, weights_8bit: bool = False):
         if weights_8bit:
             mlmodel = quantize_weights_8bit(mlmodel)
         mlmodel.save(str(path))
-        return {**_coreml_entry(), "minimum_deployment_target": "iOS15", "model_type": "mlProgram"}
+        return {**_coreml_entry(), "minimum_deployment_target": target, "model_type": "mlProgram"}
 
     return build
 
@@ -141,7 +144,7 @@ FORMATS: dict[str, ArtifactFormat] = {
             "float16-w8",
             "coreml",
             _build_mlprogram("float16", weights_8bit=True),
-            "Core ML ML Program with 8-bit linearly quantized weights, fp16 compute",
+            "Core ML ML Program with 8-bit linearly quantized weights, fp16 compute, iOS 16+",
         ),
     )
 }

@@ -31,9 +31,8 @@ def build_mlprogram(
     labels: tuple[str, ...],
     metadata: dict[str, Any],
     precision: str = "float16",
-    weights_8bit: bool = False,
 ) -> ct.models.MLModel:
-    """ML Program classifier for iOS 15+ (iOS 16+ with ``weights_8bit``).
+    """ML Program classifier for iOS 15+.
 
     Parameters
     ----------
@@ -46,16 +45,28 @@ def build_mlprogram(
         Model fields and user-defined entries (see the module docstring).
     precision:
         ``"float16"`` (default; float16 weights and compute) or ``"float32"``.
-    weights_8bit:
-        Store the large weights as symmetric per-channel int8.
 
     Raises
     ------
     ModelError
         If a layer or layer option cannot be exported.
     """
-    mlmodel = coreml_mlprogram.build(model, labels, precision, weights_8bit)
+    mlmodel = coreml_mlprogram.build(model, labels, precision)
     return _describe(mlmodel, metadata)
+
+
+def quantize_weights_8bit(mlmodel: ct.models.MLModel) -> ct.models.MLModel:
+    """Copy of an ML Program with its large weights stored as symmetric per-channel int8.
+
+    Weights with fewer than 2048 elements stay as they are; each int8 tensor is
+    dequantized by a ``constexpr_affine_dequantize`` op when Core ML loads the model,
+    which makes the minimum deployment target iOS 16. Metadata and I/O are kept.
+    """
+    quantizer = ct.optimize.coreml.OpLinearQuantizerConfig(
+        mode="linear_symmetric", dtype="int8", granularity="per_channel"
+    )
+    config = ct.optimize.coreml.OptimizationConfig(global_config=quantizer)
+    return ct.optimize.coreml.linear_quantize_weights(mlmodel, config)
 
 
 def build_neuralnetwork(
@@ -118,14 +129,16 @@ def export_coreml(
     """Write the Core ML artifacts of ``layout`` into ``out_dir``.
 
     ``layout.MLPACKAGE`` (float16 ML Program), ``layout.MLMODEL`` (float32 NeuralNetwork)
-    and, with ``weights_8bit``, ``layout.MLPACKAGE_W8`` (int8 weights, float16 compute).
+    and, with ``weights_8bit``, ``layout.MLPACKAGE_W8`` (:func:`quantize_weights_8bit`
+    of the float16 ML Program).
     Returns the written paths keyed by file name.
     """
     out_dir = Path(out_dir)
+    program = build_mlprogram(model, labels, metadata)
     models = {
-        layout.MLPACKAGE: build_mlprogram(model, labels, metadata),
+        layout.MLPACKAGE: program,
         layout.MLMODEL: build_neuralnetwork(model, labels, metadata),
     }
     if weights_8bit:
-        models[layout.MLPACKAGE_W8] = build_mlprogram(model, labels, metadata, weights_8bit=True)
+        models[layout.MLPACKAGE_W8] = quantize_weights_8bit(program)
     return {name: save(mlmodel, out_dir / name) for name, mlmodel in models.items()}

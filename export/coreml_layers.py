@@ -1,4 +1,4 @@
-"""Keras side of the Core ML exporters: the layer chain, folded batch norms, weights in Core ML layout.
+"""Keras side of the Core ML exporters: layer chain, folded batch norms, weights in Core ML layout.
 
 Both Core ML builders (ML Program and NeuralNetwork) walk the same list of :class:`Step` s
 produced by :func:`plan_layers` and read weights and hyper-parameters through the helpers

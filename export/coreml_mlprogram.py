@@ -161,20 +161,16 @@ TRANSLATORS: dict[str, Callable[[Var, Step], Var]] = {
 
 
 def build(
-    model: keras.Model,
-    labels: tuple[str, ...],
-    precision: str = "float16",
-    weights_8bit: bool = False,
+    model: keras.Model, labels: tuple[str, ...], precision: str = "float16"
 ) -> ct.models.MLModel:
-    """Translate ``model`` into an ML Program classifier (no metadata yet).
+    """Translate ``model`` into an iOS 15 ML Program classifier (no metadata yet).
 
-    ``precision`` is the compute (and weight storage) precision; ``weights_8bit`` stores
-    the larger weights as symmetric per-channel int8 (needs iOS 16, else iOS 15).
+    ``precision`` is the compute (and weight storage) precision.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, not {precision!r}")
     steps = plan_layers(model, labels)
-    target = ct.target.iOS16 if weights_8bit else ct.target.iOS15
+    target = ct.target.iOS15
 
     placeholder = mb.placeholder(shape=layout.INPUT_SHAPE)
     with Function({layout.INPUT_NAME: placeholder}, opset_version=target) as function:
@@ -196,13 +192,6 @@ def build(
         ),
         skip_model_load=True,
     )
-    if weights_8bit:
-        config = ct.optimize.coreml.OptimizationConfig(
-            global_config=ct.optimize.coreml.OpLinearQuantizerConfig(
-                mode="linear_symmetric", dtype="int8", granularity="per_channel"
-            )
-        )
-        mlmodel = ct.optimize.coreml.linear_quantize_weights(mlmodel, config)
     # The classifier names its probabilities "<label output>_probs"; use the layout's name.
     spec = mlmodel.get_spec()
     ct.utils.rename_feature(

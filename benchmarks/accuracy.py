@@ -1,0 +1,368 @@
+"""Speaker-independent accuracy: classic SER recipes vs the edge-ser CNN, float and int8.
+
+Every method is trained and tested on the same k leave-speakers-out folds
+(``edge_ser.corpora.speaker_folds``): no test speaker is ever seen in training, feature
+scaling or model selection. Reported per method: clip accuracy, UAR (unweighted average
+recall) and macro-F1, mean +- standard deviation over the folds.
+
+Methods (``--methods``; default all):
+
+- ``mfcc-svm``: 40 MFCC means per clip, standardised, SVM (RBF); C chosen by a
+  leave-speakers-out grid search inside the training side;
+- ``summary-mlp``: 26 summary features (chroma, RMS, spectral centroid, bandwidth, roll-off,
+  zero-crossing rate means and 20 MFCC means), standardised, MLP (one hidden layer of 300);
+- ``mfcc-conv1d``: the popular tutorial recipe, a Conv1D over the per-frame mean of 13 MFCCs
+  of 2.5 s starting 0.5 s into the clip (a small network, fixed epoch count, no test peeking);
+- ``edge-ser``: the edge-ser CNN trained with ``edge_ser.train.fit`` (early stopping on
+  speakers from the training side, as ``edge-ser cv`` does), scored as the float Keras model
+  and as the int8 TFLite model converted with the fitting speakers' patches for calibration.
+
+Audio is decoded with ``edge_ser.audio.load`` (16 kHz mono); the CNN reads the reference
+log-mels through the feature cache.
+
+Usage::
+
+    python benchmarks/accuracy.py [DATA_DIR] [--folds 5] [--epochs 80] [--seed 0]
+        [--methods mfcc-svm summary-mlp mfcc-conv1d edge-ser]
+        [--json PATH] [--markdown PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from edge_ser import audio, corpora
+from edge_ser.errors import EdgeSerError
+from edge_ser.features import FeatureCache
+from edge_ser.metrics import Scores, score
+from edge_ser.reference_preprocess import params
+from edge_ser.train import (
+    CALIBRATION_PATCHES,
+    LabelledClips,
+    TrainConfig,
+    default_val_speakers,
+    fit,
+    load_labelled_clips,
+    representative_patches,
+    split_clips,
+)
+
+DEFAULT_DATA = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess-speech-actors01-20"
+)
+SR = params.SAMPLE_RATE
+
+# The Conv1D tutorial's input: per-frame mean of 13 MFCCs over 2.5 s from 0.5 s into the clip.
+CONV1D_OFFSET_S = 0.5
+CONV1D_SECONDS = 2.5
+CONV1D_MFCC = 13
+CONV1D_EPOCHS = 60
+SVM_C_GRID = (0.1, 1.0, 10.0, 100.0)
+SVM_SEARCH_FOLDS = 4  # leave-speakers-out folds of the grid search inside the training side
+METRICS = ("accuracy", "uar", "macro_f1")
+
+
+def log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+# --- features of the classic recipes -------------------------------------------------------
+
+
+def classic_features(waveform: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-clip inputs of the three classic recipes, from a 16 kHz mono waveform.
+
+    Returns ``mfcc40`` (40,), ``summary26`` (26,) and ``mfcc_frames`` (frames,) float32.
+    The first 20 of 40 MFCCs equal librosa's ``n_mfcc=20`` (the DCT is truncated, not refit).
+    """
+    import librosa
+
+    mfcc = librosa.feature.mfcc(y=waveform, sr=SR, n_mfcc=40)
+    summary = [
+        np.mean(librosa.feature.chroma_stft(y=waveform, sr=SR)),
+        np.mean(librosa.feature.rms(y=waveform)),
+        np.mean(librosa.feature.spectral_centroid(y=waveform, sr=SR)),
+        np.mean(librosa.feature.spectral_bandwidth(y=waveform, sr=SR)),
+        np.mean(librosa.feature.spectral_rolloff(y=waveform, sr=SR)),
+        np.mean(librosa.feature.zero_crossing_rate(waveform)),
+        *mfcc[:20].mean(axis=1),
+    ]
+    start = round(CONV1D_OFFSET_S * SR)
+    segment = waveform[start : start + round(CONV1D_SECONDS * SR)]
+    segment = np.pad(segment, (0, round(CONV1D_SECONDS * SR) - len(segment)))
+    frames = librosa.feature.mfcc(y=segment, sr=SR, n_mfcc=CONV1D_MFCC).mean(axis=0)
+    return {
+        "mfcc40": mfcc.mean(axis=1).astype(np.float32),
+        "summary26": np.asarray(summary, dtype=np.float32),
+        "mfcc_frames": frames.astype(np.float32),
+    }
+
+
+def load_classic_features(clips: list) -> dict[str, np.ndarray]:
+    """``classic_features`` of every clip, stacked: name -> ``(n_clips, ...)``."""
+    rows = []
+    for i, clip in enumerate(clips, start=1):
+        rows.append(classic_features(audio.load(clip.path, target_sr=SR)))
+        if i % 100 == 0 or i == len(clips):
+            log(f"classic features: {i}/{len(clips)} clips")
+    return {name: np.stack([row[name] for row in rows]) for name in rows[0]}
+
+
+# --- the methods ---------------------------------------------------------------------------
+
+
+@dataclass
+class Fold:
+    """One leave-speakers-out fold: clip indices into the corpus and the fold number (1-based)."""
+
+    number: int
+    train: np.ndarray
+    test: np.ndarray
+
+
+@dataclass
+class Corpus:
+    data: LabelledClips
+    classic: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def mfcc_svm(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[str, np.ndarray]:
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    x, y = corpus.classic["mfcc40"], corpus.data.targets
+    groups = np.array(corpus.data.speakers)[fold.train]
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), SVC(kernel="rbf", gamma="scale")),
+        {"svc__C": SVM_C_GRID},
+        scoring="balanced_accuracy",  # = UAR
+        cv=GroupKFold(n_splits=min(SVM_SEARCH_FOLDS, len(set(groups)))),
+    )
+    search.fit(x[fold.train], y[fold.train], groups=groups)
+    log(f"  mfcc-svm: C = {search.best_params_['svc__C']:g}")
+    return {"mfcc-svm": search.predict(x[fold.test])}
+
+
+def summary_mlp(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[str, np.ndarray]:
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x, y = corpus.classic["summary26"], corpus.data.targets
+    model = make_pipeline(
+        StandardScaler(),
+        MLPClassifier(
+            hidden_layer_sizes=(300,),
+            alpha=0.01,
+            batch_size=256,
+            learning_rate="adaptive",
+            max_iter=500,
+            random_state=args.seed,
+        ),
+    )
+    model.fit(x[fold.train], y[fold.train])
+    return {"summary-mlp": model.predict(x[fold.test])}
+
+
+def mfcc_conv1d(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[str, np.ndarray]:
+    import keras
+    from keras import layers
+
+    x, y = corpus.classic["mfcc_frames"], corpus.data.targets
+    mean, std = x[fold.train].mean(), x[fold.train].std()
+    x = ((x - mean) / std)[..., np.newaxis]
+    keras.utils.set_random_seed(args.seed + fold.number)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=x.shape[1:]),
+            layers.Conv1D(64, 5, padding="same", activation="relu"),
+            layers.Conv1D(64, 5, padding="same", activation="relu"),
+            layers.Dropout(0.1),
+            layers.MaxPooling1D(4),
+            layers.Conv1D(32, 5, padding="same", activation="relu"),
+            layers.Flatten(),
+            layers.Dense(len(corpus.data.labels), activation="softmax"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    model.fit(x[fold.train], y[fold.train], epochs=args.conv1d_epochs, batch_size=32, verbose=0)
+    return {"mfcc-conv1d": model.predict(x[fold.test], verbose=0).argmax(axis=1)}
+
+
+def edge_ser_cnn(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[str, np.ndarray]:
+    """Train as ``edge_ser.train.cross_validate`` does; score float Keras and int8 LiteRT."""
+    from edge_ser.evaluate import predict_clips
+    from edge_ser.export.tflite import to_int8_tflite
+    from edge_ser.runtimes.keras_runtime import KerasRuntime
+    from edge_ser.runtimes.litert import LiteRTRuntime
+
+    data = corpus.data
+    config = TrainConfig(seed=args.seed)
+    if args.epochs is not None:
+        config = replace(config, epochs=args.epochs)
+    rest, test = split_clips(data, sorted({data.speakers[i] for i in fold.test}))
+    fit_part, stop_part = split_clips(rest, default_val_speakers(rest, config.seed + fold.number))
+    log(f"  edge-ser: early stopping on {', '.join(sorted(set(stop_part.speakers)))}")
+    model, _ = fit(fit_part, stop_part, config, log=lambda line: log(f"  {line}"), progress=False)
+    calibration = representative_patches(
+        fit_part, CALIBRATION_PATCHES, np.random.default_rng(config.seed + 1)
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model_int8.tflite"
+        path.write_bytes(to_int8_tflite(model, calibration))
+        int8_probs = predict_clips(LiteRTRuntime(path, data.labels), test.log_mels)
+    float_probs = predict_clips(KerasRuntime(model, data.labels), test.log_mels)
+    return {
+        "edge-ser CNN, float32 Keras": float_probs.argmax(axis=1),
+        "edge-ser CNN, int8 TFLite": int8_probs.argmax(axis=1),
+    }
+
+
+Method = Callable[[Corpus, Fold, argparse.Namespace], dict[str, np.ndarray]]
+METHODS: dict[str, tuple[Method, bool]] = {  # name -> (method, needs the classic features)
+    "mfcc-svm": (mfcc_svm, True),
+    "summary-mlp": (summary_mlp, True),
+    "mfcc-conv1d": (mfcc_conv1d, True),
+    "edge-ser": (edge_ser_cnn, False),
+}
+DESCRIPTIONS = {
+    "mfcc-svm": "40 MFCC means + SVM (RBF, standardised)",
+    "summary-mlp": "26 summary features + MLP (300 hidden)",
+    "mfcc-conv1d": "Conv1D over per-frame MFCC means (tutorial recipe)",
+    "edge-ser CNN, float32 Keras": "edge-ser CNN on log-mel patches, float32 Keras",
+    "edge-ser CNN, int8 TFLite": "the same model as full-integer int8 TFLite (LiteRT)",
+}
+
+
+# --- running and reporting -----------------------------------------------------------------
+
+
+def make_folds(data: LabelledClips, k: int, seed: int) -> list[Fold]:
+    """The shared leave-speakers-out folds as clip indices."""
+    folds = []
+    for number, (_, test_clips) in enumerate(corpora.speaker_folds(data.clips, k, seed), start=1):
+        held_out = {clip.speaker for clip in test_clips}
+        is_test = np.array([speaker in held_out for speaker in data.speakers])
+        folds.append(Fold(number, np.flatnonzero(~is_test), np.flatnonzero(is_test)))
+    return folds
+
+
+def summarise(per_fold: list[Scores]) -> dict:
+    summary = {}
+    for metric in METRICS:
+        values = [getattr(s, metric) for s in per_fold]
+        summary[metric] = {
+            "mean": float(np.mean(values)),
+            "std": float(np.std(values)),
+            "folds": values,
+        }
+    return summary
+
+
+def run_benchmark(args: argparse.Namespace) -> dict:
+    data, skipped = load_labelled_clips(args.data_dir, cache=FeatureCache(), progress=False)
+    corpus = Corpus(data)
+    if any(METHODS[name][1] for name in args.methods):
+        corpus.classic = load_classic_features(data.clips)
+    folds = make_folds(data, args.folds, args.seed)
+    fold_scores: dict[str, list[Scores]] = {}
+    seconds: dict[str, float] = {}
+    for fold in folds:
+        test_speakers = sorted({data.speakers[i] for i in fold.test})
+        log(f"fold {fold.number}/{len(folds)}: test speakers {', '.join(test_speakers)}")
+        for name in args.methods:
+            start = time.perf_counter()
+            predictions = METHODS[name][0](corpus, fold, args)
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
+            for row, predicted in predictions.items():
+                scores = score(data.targets[fold.test], predicted, data.labels)
+                fold_scores.setdefault(row, []).append(scores)
+                log(f"  {row}: accuracy {scores.accuracy:.3f}, UAR {scores.uar:.3f}")
+    return {
+        "data_dir": str(args.data_dir),
+        "n_clips": len(data.clips),
+        "n_skipped": len(skipped),
+        "n_speakers": len(set(data.speakers)),
+        "labels": list(data.labels),
+        "folds": args.folds,
+        "seed": args.seed,
+        "fold_test_speakers": [sorted({data.speakers[i] for i in f.test}) for f in folds],
+        "edge_ser_epochs": args.epochs or TrainConfig().epochs,
+        "conv1d_epochs": args.conv1d_epochs,
+        "seconds_per_method": seconds,
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "results": {row: summarise(scores) for row, scores in fold_scores.items()},
+    }
+
+
+def to_markdown(report: dict) -> str:
+    lines = [
+        "# Speaker-independent accuracy",
+        "",
+        f"{report['n_clips']} clips from {report['n_speakers']} speakers "
+        f"(`{Path(report['data_dir']).name}`), labels {', '.join(report['labels'])}. "
+        f"{report['folds']}-fold leave-speakers-out cross-validation (seed {report['seed']}), the "
+        "same folds for every method; clip-level metrics, mean +- std over folds.",
+        "",
+        "| method | clip accuracy | UAR | macro-F1 | UAR per fold |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for row, r in report["results"].items():
+        cells = [
+            f"{r[k]['mean']:.3f} +- {r[k]['std']:.3f}" for k in ("accuracy", "uar", "macro_f1")
+        ]
+        folds = ", ".join(f"{u:.3f}" for u in r["uar"]["folds"])
+        lines.append(f"| {DESCRIPTIONS.get(row, row)} | {' | '.join(cells)} | {folds} |")
+    lines += [
+        "",
+        "Test speakers per fold: "
+        + "; ".join(", ".join(s.split(":")[-1] for s in f) for f in report["fold_test_speakers"])
+        + ".",
+        f"edge-ser CNN: at most {report['edge_ser_epochs']} epochs, early stopping on speakers "
+        "drawn from the training side of each fold; Conv1D: "
+        f"{report['conv1d_epochs']} epochs. Chance level: UAR {1 / len(report['labels']):.3f}.",
+        "",
+        "Reproduce: `python benchmarks/accuracy.py --markdown benchmarks/accuracy.md`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA, metavar="DATA_DIR")
+    parser.add_argument("--folds", type=int, default=5, help="leave-speakers-out folds")
+    parser.add_argument("--epochs", type=int, default=None, help="edge-ser CNN maximum epochs")
+    parser.add_argument("--conv1d-epochs", type=int, default=CONV1D_EPOCHS)
+    parser.add_argument("--seed", type=int, default=0, help="folds and model seeds")
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    parser.add_argument("--json", type=Path, help="write the results as JSON here")
+    parser.add_argument("--markdown", type=Path, help="write the results as Markdown here")
+    args = parser.parse_args(argv)
+    try:
+        report = run_benchmark(args)
+    except EdgeSerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    markdown = to_markdown(report)
+    print(markdown, end="")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    if args.markdown:
+        args.markdown.write_text(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,287 @@
+"""Single-threaded log-mel throughput: reference preprocessor vs librosa vs tf.signal.
+
+All three compute the same log-mel spectrogram of 60 s of synthetic speech-like audio
+(16 kHz, 400-sample periodic Hann frames, 160-sample hop, 512-point FFT, 64 mel bands
+125-7500 Hz, log(x + 0.01)). Filter matrices are built once, outside the timed region.
+
+Usage::
+
+    python benchmarks/preprocess.py [--seconds 60] [--repeats 21]
+        [--json PATH] [--markdown PATH] [--machine TEXT]
+"""
+
+from __future__ import annotations
+
+import os
+
+# Pin every numeric library to one thread before any of them is imported.
+for _variable in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+):
+    os.environ[_variable] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import argparse  # noqa: E402
+import functools  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from edge_ser.reference_preprocess import (  # noqa: E402
+    FFT_LENGTH,
+    HOP_LENGTH_SAMPLES,
+    LOG_OFFSET,
+    MEL_MAX_HZ,
+    MEL_MIN_HZ,
+    NUM_MEL_BANDS,
+    NUM_SPECTRUM_BINS,
+    SAMPLE_RATE,
+    WINDOW_LENGTH_SAMPLES,
+    waveform_to_log_mel,
+)
+from edge_ser.reference_preprocess.signals import voice  # noqa: E402
+
+# librosa centres the 400-sample window inside each 512-sample FFT frame; padding the input by
+# this many zeros on both sides makes its frames cover exactly the reference frames.
+LIBROSA_CENTRE_PAD = (FFT_LENGTH - WINDOW_LENGTH_SAMPLES) // 2
+
+
+@dataclass
+class Result:
+    """Timing of one pipeline on the benchmark signal."""
+
+    name: str
+    median_ms: float
+    min_ms: float
+    x_real_time: float
+    max_abs_diff_vs_reference: float
+
+
+@dataclass
+class Pipeline:
+    """``prepare`` converts the waveform to the pipeline's input (untimed); ``run`` is timed."""
+
+    prepare: Callable[[np.ndarray], Any]
+    run: Callable[[Any], np.ndarray]
+
+
+def reference_pipeline() -> Pipeline:
+    """The NumPy reference preprocessor."""
+    return Pipeline(prepare=lambda waveform: waveform, run=waveform_to_log_mel)
+
+
+def librosa_pipeline() -> Pipeline:
+    """librosa STFT magnitude, librosa HTK mel filters (norm=None), natural log."""
+    import librosa
+
+    filters = librosa.filters.mel(
+        sr=SAMPLE_RATE,
+        n_fft=FFT_LENGTH,
+        n_mels=NUM_MEL_BANDS,
+        fmin=MEL_MIN_HZ,
+        fmax=MEL_MAX_HZ,
+        htk=True,
+        norm=None,
+    ).astype(np.float32)
+
+    def run(padded_waveform: np.ndarray) -> np.ndarray:
+        magnitude = np.abs(
+            librosa.stft(
+                padded_waveform,
+                n_fft=FFT_LENGTH,
+                hop_length=HOP_LENGTH_SAMPLES,
+                win_length=WINDOW_LENGTH_SAMPLES,
+                window="hann",
+                center=False,
+            )
+        )
+        return np.log(filters @ magnitude + np.float32(LOG_OFFSET)).T
+
+    return Pipeline(prepare=lambda waveform: np.pad(waveform, LIBROSA_CENTRE_PAD), run=run)
+
+
+def tf_signal_pipeline() -> Pipeline:
+    """tf.signal STFT magnitude, tf.signal mel matrix, natural log, in a tf.function."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    weights = tf.signal.linear_to_mel_weight_matrix(
+        NUM_MEL_BANDS, NUM_SPECTRUM_BINS, SAMPLE_RATE, MEL_MIN_HZ, MEL_MAX_HZ
+    )
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def log_mel(waveform: tf.Tensor) -> tf.Tensor:
+        stft = tf.signal.stft(
+            waveform,
+            frame_length=WINDOW_LENGTH_SAMPLES,
+            frame_step=HOP_LENGTH_SAMPLES,
+            fft_length=FFT_LENGTH,
+            window_fn=tf.signal.hann_window,
+        )
+        return tf.math.log(tf.matmul(tf.abs(stft), weights) + LOG_OFFSET)
+
+    return Pipeline(prepare=tf.constant, run=lambda waveform: log_mel(waveform).numpy())
+
+
+PIPELINES: dict[str, Callable[[], Pipeline]] = {
+    "reference": reference_pipeline,
+    "librosa": librosa_pipeline,
+    "tf.signal": tf_signal_pipeline,
+}
+
+
+def time_interleaved(
+    calls: dict[str, Callable[[], np.ndarray]], warmup: int, repeats: int
+) -> tuple[dict[str, list[float]], dict[str, np.ndarray]]:
+    """Warm every call up, then time them round-robin so load changes hit all alike.
+
+    Returns
+    -------
+    tuple of dict
+        Per name, the ``repeats`` wall-clock times in seconds, and the output of the first call.
+    """
+    outputs = {name: call() for name, call in calls.items()}
+    for _ in range(warmup - 1):
+        for call in calls.values():
+            call()
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - start)
+    return times, outputs
+
+
+def machine_description() -> str:
+    """CPU model, logical core count and AVX2 support, from /proc/cpuinfo where available."""
+    model, avx2 = platform.processor() or platform.machine(), False
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                avx2 = "avx2" in value.split()
+    return f"{os.cpu_count()}-core {model}{', AVX2' if avx2 else ''}"
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that were benchmarked."""
+    from importlib import metadata
+
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    for package in ("librosa", "tensorflow", "tensorflow-cpu"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def to_markdown(report: dict) -> str:
+    """Render a benchmark report as a Markdown section."""
+    lines = [
+        "# Preprocessing throughput",
+        "",
+        f"Log-mel of {report['seconds']:g} s of synthetic speech-like audio at 16 kHz "
+        f"({report['num_frames']} frames x {NUM_MEL_BANDS} bands), single-threaded, "
+        f"{report['warmup']} warm-up calls, median of {report['repeats']} timed calls "
+        "(pipelines timed round-robin).",
+        "",
+        f"Machine: {report['machine']}. "
+        + ", ".join(f"{name} {version}" for name, version in report["versions"].items())
+        + ".",
+        "",
+        "| pipeline | median ms | min ms | x real time | max abs diff vs reference |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for result in report["results"]:
+        lines.append(
+            f"| {result['name']} | {result['median_ms']:.2f} | {result['min_ms']:.2f} "
+            f"| {result['x_real_time']:.0f} | {result['max_abs_diff_vs_reference']:.2e} |"
+        )
+    lines.append("")
+    for name, ratio in report["speedups"].items():
+        lines.append(f"- reference is **{ratio:.2f}x** as fast as {name} (median time ratio)")
+    lines.append("")
+    lines.append(
+        "Reproduce: `python benchmarks/preprocess.py --markdown benchmarks/preprocess.md`."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="audio length (s)")
+    parser.add_argument("--repeats", type=int, default=31, help="timed calls per pipeline")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed calls per pipeline")
+    parser.add_argument("--json", type=Path, help="write the results as JSON here")
+    parser.add_argument("--markdown", type=Path, help="write the results as Markdown here")
+    parser.add_argument("--machine", help="machine description (default: from /proc/cpuinfo)")
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["librosa", "tf.signal"],
+        help="pipelines to leave out",
+    )
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.warmup < 1:
+        parser.error("--repeats and --warmup must be >= 1")
+
+    waveform = voice(round(args.seconds * SAMPLE_RATE))
+    calls = {}
+    for name, build in PIPELINES.items():
+        if name not in args.skip:
+            pipeline = build()
+            calls[name] = functools.partial(pipeline.run, pipeline.prepare(waveform))
+    times, outputs = time_interleaved(calls, args.warmup, args.repeats)
+    reference_output = outputs["reference"]
+    results = [
+        Result(
+            name=name,
+            median_ms=1e3 * statistics.median(times[name]),
+            min_ms=1e3 * min(times[name]),
+            x_real_time=args.seconds / statistics.median(times[name]),
+            max_abs_diff_vs_reference=float(np.max(np.abs(outputs[name] - reference_output))),
+        )
+        for name in calls
+    ]
+    reference = results[0]
+    speedups = {r.name: r.median_ms / reference.median_ms for r in results[1:]}
+    report = {
+        "seconds": args.seconds,
+        "num_frames": int(reference_output.shape[0]),
+        "warmup": args.warmup,
+        "repeats": args.repeats,
+        "machine": args.machine or machine_description(),
+        "versions": library_versions(),
+        "results": [asdict(r) for r in results],
+        "speedups": speedups,
+    }
+    markdown = to_markdown(report)
+    print(markdown, end="")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    if args.markdown:
+        args.markdown.write_text(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

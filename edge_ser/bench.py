@@ -1,0 +1,536 @@
+"""Speed, size and memory of an exported model on this machine (``edge-ser bench``).
+
+Measured in one run:
+
+- per-patch latency (warm-up calls, then median and 90th percentile of timed calls) of the
+  int8 TFLite model on 1 thread and on every core, the float32 TFLite model likewise, and
+  the Keras model through ``predict_on_batch`` and through a direct call, with their ratios;
+- multiply-accumulates per patch and the int8 model's achieved GMAC/s against the core's
+  int8 peak (``PEAK_ASSUMPTION``);
+- preprocessing cost per second of audio, reference NumPy log-mel vs librosa, one thread;
+- the end-to-end real-time factor of ``Recognizer.predict_file`` on a long synthetic 48 kHz
+  FLAC recording (decode, resample, features, int8 model; one thread);
+- artifact sizes;
+- peak RSS of a fresh process predicting a 1-minute and a 1-hour file with the int8 model.
+
+``report = run(dist, model)`` returns a JSON-ready dict; ``to_markdown(report)`` renders it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_ser.reference_preprocess import params, waveform_to_log_mel
+from edge_ser.reference_preprocess.signals import voice
+
+INT8_MACS_PER_CYCLE = 64
+FALLBACK_CLOCK_GHZ = 2.45
+PEAK_ASSUMPTION = (
+    "AMD EPYC Zen 3 with AVX2 (no AVX-512 / VNNI): 2 x 256-bit vpmaddubsw-class ops per cycle "
+    f"= {INT8_MACS_PER_CYCLE} int8 MAC per cycle per core"
+)
+FILE_RATE = 48000  # sample rate of the synthetic recordings (resampled to 16 kHz on load)
+MEMORY_FILES_S = {"1 minute": 60, "1 hour": 3600}
+GOAL_INT8_SPEEDUP = 2.5
+GOAL_PEAK_FRACTION = 0.5
+GOAL_REAL_TIME = 1000.0
+GOAL_MEMORY_GROWTH = 1.1  # 1-hour peak RSS at most this multiple of the 1-minute one
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock statistics of repeated calls, in milliseconds."""
+
+    median_ms: float
+    p90_ms: float
+    repeats: int
+
+
+def time_calls(call: Callable[[], object], repeats: int, warmup: int) -> Timing:
+    """Call ``warmup`` times untimed, then ``repeats`` times timed."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    ms = 1e3 * np.asarray(times)
+    return Timing(float(np.median(ms)), float(np.percentile(ms, 90)), len(times))
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Limit BLAS/OpenMP pools to one thread (when ``threadpoolctl`` is installed)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # NumPy's FFT is single-threaded; only BLAS could use more
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield
+
+
+def machine() -> dict:
+    """CPU model, cores, AVX2/AVX-512 flags and the clock used for the int8 peak."""
+    model, flags, clock_mhz = platform.processor() or platform.machine(), set(), None
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            key, _, value = (part.strip() for part in line.partition(":"))
+            if key == "model name":
+                model = value
+            elif key == "flags":
+                flags = set(value.split())
+            elif key == "cpu MHz" and clock_mhz is None:
+                clock_mhz = float(value)
+    source = "/proc/cpuinfo 'cpu MHz'"
+    if clock_mhz is None:
+        clock_mhz, source = _lscpu_max_mhz(), "lscpu 'CPU max MHz'"
+    if clock_mhz is None:
+        clock_mhz, source = FALLBACK_CLOCK_GHZ * 1e3, "assumed (no clock reading available)"
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "avx2": "avx2" in flags,
+        "avx512_or_vnni": any(f.startswith("avx512") or "vnni" in f for f in flags),
+        "clock_ghz": round(clock_mhz / 1e3, 3),
+        "clock_source": source,
+        "system": f"{platform.system()} {platform.machine()}",
+    }
+
+
+def _lscpu_max_mhz() -> float | None:
+    try:
+        output = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    for line in output.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "CPU max MHz":
+            return float(value)
+    return None
+
+
+def library_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for package in ("edge-ser", "numpy", "ai-edge-litert", "tensorflow-cpu", "tensorflow", "keras"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[package] = metadata.version(package)
+    return versions
+
+
+def sample_patch() -> np.ndarray:
+    """One real ``(1, 96, 64, 1)`` log-mel patch of synthetic speech."""
+    log_mel = waveform_to_log_mel(voice(params.MIN_SAMPLES))
+    return log_mel[np.newaxis, :, :, np.newaxis]
+
+
+def latency(dist: Path, keras_model, repeats: int, warmup: int) -> dict[str, Timing]:
+    """Per-patch latency of each way of running the model, by row name."""
+    from edge_ser.export import layout
+    from edge_ser.recognizer import Recognizer
+
+    patch = sample_patch()
+    cores = os.cpu_count() or 1
+    calls: dict[str, Callable[[], object]] = {}
+    for precision, filename in (("int8", layout.INT8_TFLITE), ("float32", layout.FLOAT32_TFLITE)):
+        for threads in (1, cores):
+            runtime = Recognizer.load(dist / filename, num_threads=threads).runtime
+            model_input = runtime.quantize_input(patch)
+            plural = "s" if threads > 1 else ""
+            calls[f"TFLite {precision}, {threads} thread{plural}"] = (
+                lambda runtime=runtime, model_input=model_input: runtime.invoke(model_input)
+            )
+    calls["Keras predict_on_batch"] = lambda: keras_model.predict_on_batch(patch)
+    calls["Keras direct call"] = lambda: keras_model(patch, training=False)
+    return {name: time_calls(call, repeats, warmup) for name, call in calls.items()}
+
+
+def latency_ratios(times: dict[str, Timing]) -> dict[str, float]:
+    """Median-latency ratios (how many times faster the second is than the first)."""
+    cores = os.cpu_count() or 1
+    many = "s" if cores > 1 else ""
+    int8, float32 = "TFLite int8, 1 thread", "TFLite float32, 1 thread"
+    pairs = {
+        "float32 / int8 TFLite (1 thread)": (float32, int8),
+        f"float32 / int8 TFLite ({cores} thread{many})": (
+            f"TFLite float32, {cores} thread{many}",
+            f"TFLite int8, {cores} thread{many}",
+        ),
+        f"int8 1 thread / {cores} thread{many}": (int8, f"TFLite int8, {cores} thread{many}"),
+        "Keras predict_on_batch / int8 TFLite (1 thread)": ("Keras predict_on_batch", int8),
+        "Keras direct call / int8 TFLite (1 thread)": ("Keras direct call", int8),
+        "Keras predict_on_batch / Keras direct call": (
+            "Keras predict_on_batch",
+            "Keras direct call",
+        ),
+    }
+    return {
+        name: times[slow].median_ms / times[fast].median_ms
+        for name, (slow, fast) in pairs.items()
+        if slow in times and fast in times
+    }
+
+
+def preprocessing(seconds: float, repeats: int, warmup: int) -> dict[str, dict]:
+    """Log-mel cost per second of audio, reference NumPy vs librosa, one thread."""
+    waveform = voice(max(params.MIN_SAMPLES, round(seconds * params.SAMPLE_RATE)))
+    audio_s = len(waveform) / params.SAMPLE_RATE
+    pipelines: dict[str, Callable[[], object]] = {
+        "reference (NumPy)": lambda: waveform_to_log_mel(waveform)
+    }
+    librosa_call = _librosa_log_mel(waveform)
+    if librosa_call is not None:
+        pipelines["librosa"] = librosa_call
+    results = {}
+    with one_thread():
+        for name, call in pipelines.items():
+            timing = time_calls(call, repeats, warmup)
+            results[name] = {
+                "ms_per_audio_second": timing.median_ms / audio_s,
+                "x_real_time": audio_s / (timing.median_ms / 1e3),
+                "audio_seconds": audio_s,
+                **asdict(timing),
+            }
+    return results
+
+
+def _librosa_log_mel(waveform: np.ndarray) -> Callable[[], np.ndarray] | None:
+    """The reference log-mel computed with librosa, or ``None`` without librosa.
+
+    librosa centres the 400-sample window in each 512-sample FFT frame; padding the input
+    by 56 samples on both sides makes its frames cover exactly the reference frames.
+    """
+    try:
+        import librosa
+    except ImportError:
+        return None
+    filters = librosa.filters.mel(
+        sr=params.SAMPLE_RATE,
+        n_fft=params.FFT_LENGTH,
+        n_mels=params.NUM_MEL_BANDS,
+        fmin=params.MEL_MIN_HZ,
+        fmax=params.MEL_MAX_HZ,
+        htk=True,
+        norm=None,
+    ).astype(np.float32)
+    padded = np.pad(waveform, (params.FFT_LENGTH - params.WINDOW_LENGTH_SAMPLES) // 2)
+
+    def log_mel() -> np.ndarray:
+        magnitude = np.abs(
+            librosa.stft(
+                padded,
+                n_fft=params.FFT_LENGTH,
+                hop_length=params.HOP_LENGTH_SAMPLES,
+                win_length=params.WINDOW_LENGTH_SAMPLES,
+                window="hann",
+                center=False,
+            )
+        )
+        return np.log(filters @ magnitude + np.float32(params.LOG_OFFSET)).T
+
+    return log_mel
+
+
+def write_recording(path: Path, seconds: float, sample_rate: int = FILE_RATE) -> Path:
+    """A mono 16-bit FLAC of synthetic speech, written one minute at a time (flat memory)."""
+    import soundfile as sf
+    import soxr
+
+    block_s = min(60.0, seconds)
+    block = voice(round(block_s * params.SAMPLE_RATE))
+    block = soxr.resample(block, params.SAMPLE_RATE, sample_rate).astype(np.float32)
+    total = round(seconds * sample_rate)
+    with sf.SoundFile(path, "w", sample_rate, 1, format="FLAC", subtype="PCM_16") as handle:
+        for start in range(0, total, len(block)):
+            handle.write(block[: total - start])
+    return path
+
+
+def end_to_end(int8_path: Path, recording: Path, repeats: int) -> dict:
+    """Real-time factor of ``predict_file`` with the int8 model on one thread."""
+    from edge_ser import audio
+    from edge_ser.recognizer import Recognizer
+
+    recognizer = Recognizer.load(int8_path, num_threads=1)
+    audio_s = audio.info(recording).duration_s
+    with one_thread():
+        predict = time_calls(lambda: recognizer.predict_file(recording), repeats, 1)
+        decode = time_calls(lambda: sum(len(b) for b in audio.iter_blocks(recording)), repeats, 1)
+    windows = len(recognizer.predict_file(recording).windows)
+    return {
+        "audio_seconds": audio_s,
+        "source_rate_hz": FILE_RATE,
+        "windows": windows,
+        "median_s": predict.median_ms / 1e3,
+        "x_real_time": audio_s / (predict.median_ms / 1e3),
+        "decode_resample_x_real_time": audio_s / (decode.median_ms / 1e3),
+        "repeats": predict.repeats,
+    }
+
+
+def peak_rss(int8_path: Path, recording: Path) -> dict:
+    """Run ``predict_file`` in a fresh single-threaded process; its peak resident memory
+    after loading the model and after predicting, in MiB, and its wall time."""
+    single_thread = dict.fromkeys(
+        ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1"
+    )
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "edge_ser.bench", str(int8_path), str(recording)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **single_thread},
+    )
+    if completed.returncode != 0:
+        detail = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"memory measurement failed: {detail}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["wall_s"] = time.perf_counter() - start
+    return result
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process so far, in bytes.
+
+    ``VmHWM`` from ``/proc/self/status`` where available: unlike ``ru_maxrss``, it starts
+    afresh at ``exec``, so a child does not report its parent's peak; else ``ru_maxrss``.
+    """
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    import resource
+
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, else KiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+
+
+def _measure_rss_main(argv: list[str]) -> None:
+    """Child side of ``peak_rss``: ``python -m edge_ser.bench MODEL AUDIO``; prints JSON."""
+    from edge_ser.recognizer import Recognizer
+
+    recognizer = Recognizer.load(argv[0], num_threads=1)
+    loaded = peak_rss_bytes()
+    result = recognizer.predict_file(argv[1])
+    mib = 1024 * 1024
+    print(
+        json.dumps(
+            {
+                "audio_seconds": result.duration_s,
+                "windows": len(result.windows),
+                "rss_after_load_mib": loaded / mib,
+                "peak_rss_mib": peak_rss_bytes() / mib,
+            }
+        )
+    )
+
+
+def artifact_sizes(dist: Path) -> list[dict]:
+    """Every artifact in the export's manifest with its format, precision and size."""
+    from edge_ser.export.manifest import read_manifest
+
+    return [
+        {
+            "file": name,
+            "format": entry.get("format", ""),
+            "precision": entry.get("precision", ""),
+            "size_bytes": int(entry["size_bytes"]),
+        }
+        for name, entry in read_manifest(dist)["artifacts"].items()
+    ]
+
+
+def goals(report: dict) -> list[dict]:
+    """The project's performance goals, the measured value and whether it is met."""
+    rows = [
+        {
+            "goal": f"int8 TFLite >= {GOAL_INT8_SPEEDUP:g}x faster than float32 TFLite (1 thread)",
+            "value": f"{report['ratios']['float32 / int8 TFLite (1 thread)']:.2f}x",
+            "met": report["ratios"]["float32 / int8 TFLite (1 thread)"] >= GOAL_INT8_SPEEDUP,
+        },
+        {
+            "goal": f"int8 >= {GOAL_PEAK_FRACTION:.0%} of the core's int8 peak",
+            "value": f"{report['int8_throughput']['fraction_of_peak']:.1%}",
+            "met": report["int8_throughput"]["fraction_of_peak"] >= GOAL_PEAK_FRACTION,
+        },
+        {
+            "goal": f"predict >= {GOAL_REAL_TIME:g}x real time on one core",
+            "value": f"{report['end_to_end']['x_real_time']:.0f}x",
+            "met": report["end_to_end"]["x_real_time"] >= GOAL_REAL_TIME,
+        },
+    ]
+    memory = report["memory"]
+    if "1 minute" in memory and "1 hour" in memory:
+        growth = memory["1 hour"]["peak_rss_mib"] / memory["1 minute"]["peak_rss_mib"]
+        rows.append(
+            {
+                "goal": f"memory flat in file length (1-hour peak RSS <= "
+                f"{GOAL_MEMORY_GROWTH:g}x the 1-minute one)",
+                "value": f"{growth:.3f}x",
+                "met": growth <= GOAL_MEMORY_GROWTH,
+            }
+        )
+    return rows
+
+
+def run(
+    dist: Path,
+    model: Path | None = None,
+    seconds: float = 60.0,
+    repeats: int = 100,
+    warmup: int = 10,
+    hour: bool = True,
+    log: Callable[[str], None] = lambda line: None,
+) -> dict:
+    """Benchmark the export ``dist`` (and its source Keras ``model``, default bundled).
+
+    ``seconds`` is the length of the synthetic audio for the preprocessing and end-to-end
+    measurements; ``repeats`` and ``warmup`` are per latency row; ``hour=False`` skips the
+    1-hour memory measurement (the 1-minute one always runs).
+    """
+    from edge_ser.bundle import ModelBundle
+    from edge_ser.export import layout
+    from edge_ser.model import count_macs
+
+    dist = Path(dist)
+    bundle = ModelBundle.load(model)
+    info = machine()
+    log("timing per-patch latency")
+    times = latency(dist, bundle.keras_model, repeats, warmup)
+    macs = count_macs(bundle.keras_model)
+    achieved = macs / (times["TFLite int8, 1 thread"].median_ms / 1e3) / 1e9
+    peak = INT8_MACS_PER_CYCLE * info["clock_ghz"]
+    log("timing preprocessing")
+    prep = preprocessing(seconds, max(3, repeats // 10), 1)
+    report: dict = {
+        "machine": info,
+        "versions": library_versions(),
+        "settings": {"seconds": seconds, "repeats": repeats, "warmup": warmup},
+        "model": {"model_id": bundle.model_id, "labels": list(bundle.labels)},
+        "latency_ms": {name: asdict(t) for name, t in times.items()},
+        "ratios": latency_ratios(times),
+        "int8_throughput": {
+            "macs_per_patch": macs,
+            "achieved_gmacs": achieved,
+            "peak_gmacs": peak,
+            "fraction_of_peak": achieved / peak,
+            "assumption": PEAK_ASSUMPTION,
+        },
+        "preprocessing": prep,
+        "artifacts": artifact_sizes(dist),
+        "memory": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="edge-ser-bench-") as tmp:
+        log(f"end-to-end predict on {seconds:g} s of 48 kHz FLAC")
+        recording = write_recording(Path(tmp) / "recording.flac", seconds)
+        report["end_to_end"] = end_to_end(dist / layout.INT8_TFLITE, recording, repeats=5)
+        for name, length_s in MEMORY_FILES_S.items():
+            if length_s > MEMORY_FILES_S["1 minute"] and not hour:
+                continue
+            log(f"peak memory of predict on a {name} file")
+            path = write_recording(Path(tmp) / f"{length_s}s.flac", length_s)
+            report["memory"][name] = peak_rss(dist / layout.INT8_TFLITE, path)
+            path.unlink()
+    report["goals"] = goals(report)
+    return report
+
+
+def to_markdown(report: dict) -> str:
+    """Render a report as Markdown tables."""
+    m, t, e = report["machine"], report["int8_throughput"], report["end_to_end"]
+    versions = ", ".join(f"{k} {v}" for k, v in report["versions"].items())
+    s = report["settings"]
+    lines = [
+        "# edge-ser benchmark",
+        "",
+        f"Model `{report['model']['model_id']}`. Machine: {m['cpu']}, {m['cores']} cores, "
+        f"{m['clock_ghz']:g} GHz ({m['clock_source']}), AVX2 {'yes' if m['avx2'] else 'no'}, "
+        f"AVX-512/VNNI {'yes' if m['avx512_or_vnni'] else 'no'}. {versions}.",
+        "",
+        f"## Per-patch latency ({s['warmup']} warm-up calls, {s['repeats']} timed)",
+        "",
+        "| runtime | median ms | p90 ms |",
+        "|---|---:|---:|",
+        *(
+            f"| {name} | {row['median_ms']:.3f} | {row['p90_ms']:.3f} |"
+            for name, row in report["latency_ms"].items()
+        ),
+        "",
+        "| ratio of median latencies | x |",
+        "|---|---:|",
+        *(f"| {name} | {value:.2f} |" for name, value in report["ratios"].items()),
+        "",
+        "## int8 throughput",
+        "",
+        f"{t['macs_per_patch']:,} multiply-accumulates per patch; int8 on 1 thread achieves "
+        f"**{t['achieved_gmacs']:.1f} GMAC/s** = {t['fraction_of_peak']:.1%} of a peak of "
+        f"{t['peak_gmacs']:.1f} GMAC/s ({t['assumption']}, at {m['clock_ghz']:g} GHz).",
+        "",
+        "## Preprocessing (log-mel, one thread)",
+        "",
+        "| pipeline | ms per second of audio | x real time |",
+        "|---|---:|---:|",
+        *(
+            f"| {name} | {row['ms_per_audio_second']:.3f} | {row['x_real_time']:.0f} |"
+            for name, row in report["preprocessing"].items()
+        ),
+        "",
+        "## End to end (one thread)",
+        "",
+        f"`Recognizer.predict_file` on {e['audio_seconds']:g} s of synthetic speech in a "
+        f"{e['source_rate_hz'] // 1000} kHz FLAC (decode, resample to 16 kHz, log-mel, "
+        f"{e['windows']} windows through the int8 model): median {e['median_s']:.3f} s = "
+        f"**{e['x_real_time']:.0f}x real time**; decoding and resampling alone run at "
+        f"{e['decode_resample_x_real_time']:.0f}x real time.",
+        "",
+        "## Artifacts",
+        "",
+        "| file | format | precision | bytes |",
+        "|---|---|---|---:|",
+        *(
+            f"| {a['file']} | {a['format']} | {a['precision']} | {a['size_bytes']:,} |"
+            for a in report["artifacts"]
+        ),
+        "",
+        "## Memory (`predict_file` with the int8 model in a fresh process)",
+        "",
+        "| recording | windows | RSS after load MiB | peak RSS MiB | wall s |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {name} | {r['windows']} | {r['rss_after_load_mib']:.1f} | "
+            f"{r['peak_rss_mib']:.1f} | {r['wall_s']:.1f} |"
+            for name, r in report["memory"].items()
+        ),
+        "",
+        "## Goals",
+        "",
+        "| goal | measured | met |",
+        "|---|---:|---|",
+        *(
+            f"| {g['goal']} | {g['value']} | {'yes' if g['met'] else 'no'} |"
+            for g in report["goals"]
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    _measure_rss_main(sys.argv[1:])

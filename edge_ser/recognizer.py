@@ -1,0 +1,402 @@
+"""Emotion recognition for files, waveforms and live audio: the Python API.
+
+::
+
+    from edge_ser import Recognizer
+
+    recognizer = Recognizer.load()                  # bundled model, or a .tflite / DIST / ...
+    result = recognizer.predict_file("clip.wav")
+    print(result.label, result.probabilities)
+
+    stream = recognizer.stream(smoothing=3)         # 16 kHz float32 chunks of any size
+    for chunk in chunks:
+        for window in stream.feed(chunk):
+            print(window.start_s, window.label)
+    stream.flush()
+
+Windows follow the reference preprocessor: window ``i`` covers samples
+``[hop * i, hop * i + 15600)`` of the 16 kHz audio (0.975 s; ``hop`` = 7680 samples = 0.48 s
+by default); trailing audio that does not fill a window is not scored, and audio shorter than
+one window is zero-padded to one window (``ClipResult.padded``). A clip's probabilities are
+the mean of its windows' probabilities (``edge_ser.aggregate``).
+
+Files are decoded and featurized block by block (``audio.iter_blocks``), so memory does not
+grow with the length of a recording; a ``Stream`` holds at most one window of audio features.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_ser import audio
+from edge_ser.aggregate import clip_probabilities
+from edge_ser.errors import ModelError
+from edge_ser.reference_preprocess import (
+    log_mel_to_patches,
+    params,
+    waveform_to_log_mel,
+)
+from edge_ser.runtimes.base import Runtime
+
+WINDOW_SECONDS = params.MIN_SAMPLES / params.SAMPLE_RATE
+FRAME_SECONDS = params.HOP_LENGTH_SAMPLES / params.SAMPLE_RATE
+DEFAULT_HOP_SECONDS = params.PATCH_HOP_SAMPLES / params.SAMPLE_RATE
+COREML_SUFFIXES = (".mlpackage", ".mlmodel")
+
+
+def hop_frames_from_seconds(seconds: float) -> int:
+    """Window hop in frames for a hop in seconds, which must be a positive multiple of 10 ms."""
+    frames = round(seconds / FRAME_SECONDS)
+    if frames < 1 or abs(frames * FRAME_SECONDS - seconds) > 1e-9:
+        raise ValueError(
+            f"window hop must be a positive multiple of {FRAME_SECONDS:g} s, got {seconds:g}"
+        )
+    return frames
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    """Prediction for one window of audio (times in seconds from the start)."""
+
+    start_s: float
+    end_s: float
+    label: str
+    probabilities: dict[str, float]
+
+    def to_dict(self) -> dict:
+        return {
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "label": self.label,
+            "probabilities": self.probabilities,
+        }
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    """Prediction for a whole clip: the mean of its windows' probabilities.
+
+    ``duration_s`` is the length of the audio at 16 kHz; ``padded`` is true when the clip was
+    shorter than one window and was zero-padded to one; ``path`` is ``None`` for waveforms.
+    """
+
+    label: str
+    probabilities: dict[str, float]
+    windows: list[WindowResult]
+    duration_s: float
+    padded: bool
+    path: Path | None = None
+
+    def to_dict(self, windows: bool = True) -> dict:
+        """JSON-ready dict; ``windows=False`` leaves the per-window timeline out."""
+        data = {
+            "path": None if self.path is None else str(self.path),
+            "label": self.label,
+            "probabilities": self.probabilities,
+            "duration_s": self.duration_s,
+            "padded": self.padded,
+            "num_windows": len(self.windows),
+        }
+        if windows:
+            data["windows"] = [w.to_dict() for w in self.windows]
+        return data
+
+
+class PatchFramer:
+    """Cut 16 kHz audio fed in pieces into model patches as soon as each is complete.
+
+    The patches equal ``waveform_to_patches`` of the concatenated audio (to float32
+    rounding) while only the audio of the frame being filled and the log-mel frames of the
+    patch being filled are kept, so memory does not depend on how much audio was fed.
+
+    Parameters
+    ----------
+    hop_frames:
+        Hop between patch starts, in 10 ms frames (default 48 = 0.48 s).
+    """
+
+    def __init__(self, hop_frames: int = params.PATCH_HOP_FRAMES) -> None:
+        if int(hop_frames) != hop_frames or hop_frames < 1:
+            raise ValueError(f"hop_frames must be a positive integer, got {hop_frames!r}")
+        self.hop_frames = int(hop_frames)
+        self.num_samples = 0  # samples fed so far
+        self.num_patches = 0  # patches returned so far
+        self._samples = np.zeros(0, dtype=np.float32)  # from the next frame's first sample on
+        self._log_mel = np.zeros((0, params.NUM_MEL_BANDS), dtype=np.float32)  # next patch on
+        self._skip_frames = 0  # frames before the next patch (hop longer than a patch)
+
+    @property
+    def buffered_values(self) -> int:
+        """Number of float32 values held (audio samples plus log-mel values)."""
+        return self._samples.size + self._log_mel.size
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        """Add audio; return the patches it completes, ``(k, 96, 64, 1)`` float32 (k >= 0).
+
+        Raises ``ValueError`` for audio that is not 1-D floating point or not finite.
+        """
+        chunk = np.asarray(samples)
+        if chunk.ndim != 1 or not np.issubdtype(chunk.dtype, np.floating):
+            raise ValueError(f"expected 1-D floating-point audio, got {chunk.dtype} {chunk.shape}")
+        buffer = np.concatenate([self._samples, chunk.astype(np.float32, copy=False)])
+        num_frames = (
+            0
+            if len(buffer) < params.WINDOW_LENGTH_SAMPLES
+            else 1 + (len(buffer) - params.WINDOW_LENGTH_SAMPLES) // params.HOP_LENGTH_SAMPLES
+        )
+        consumed = num_frames * params.HOP_LENGTH_SAMPLES
+        frames_end = consumed - params.HOP_LENGTH_SAMPLES + params.WINDOW_LENGTH_SAMPLES
+        rows = waveform_to_log_mel(buffer[:frames_end]) if num_frames else self._log_mel[:0]
+        self.num_samples += len(chunk)
+        self._samples = buffer[consumed:].copy()
+        skipped = min(self._skip_frames, len(rows))
+        self._skip_frames -= skipped
+        self._log_mel = np.concatenate([self._log_mel, rows[skipped:]])
+        available = len(self._log_mel) - params.PATCH_FRAMES
+        count = 0 if available < 0 else 1 + available // self.hop_frames
+        if count == 0:
+            return np.zeros((0, *_PATCH_SHAPE), dtype=np.float32)
+        patches = np.ascontiguousarray(log_mel_to_patches(self._log_mel, self.hop_frames))
+        advance = count * self.hop_frames
+        self._skip_frames = max(0, advance - len(self._log_mel))
+        self._log_mel = self._log_mel[advance:].copy()
+        self.num_patches += count
+        return patches[..., np.newaxis]
+
+    def finish(self) -> tuple[np.ndarray, bool]:
+        """End of the audio: the zero-padded patch of audio shorter than one window, if any.
+
+        Returns the patches (``(1, 96, 64, 1)`` or ``(0, 96, 64, 1)``) and whether padding
+        was applied (the reference pad policy: fewer than ``MIN_SAMPLES`` samples, but some).
+        """
+        missing = params.MIN_SAMPLES - self.num_samples
+        if self.num_samples == 0 or missing <= 0:
+            return np.zeros((0, *_PATCH_SHAPE), dtype=np.float32), False
+        return self.push(np.zeros(missing, dtype=np.float32)), True
+
+
+_PATCH_SHAPE = (params.PATCH_FRAMES, params.NUM_MEL_BANDS, 1)
+
+
+class Stream:
+    """Live recognition: feed 16 kHz audio in chunks, get each window when it is complete.
+
+    Without smoothing, window ``i`` is exactly what batch prediction on the concatenated
+    audio gives for window ``i``. With ``smoothing = N > 1`` each window's probabilities are
+    the mean of the last N windows' (the clip aggregation rule over a sliding span). Create
+    with ``Recognizer.stream``.
+    """
+
+    def __init__(self, recognizer: Recognizer, smoothing: int, hop_frames: int) -> None:
+        if int(smoothing) != smoothing or smoothing < 1:
+            raise ValueError(f"smoothing must be a positive number of windows, got {smoothing!r}")
+        self.recognizer = recognizer
+        self.smoothing = int(smoothing)
+        self.hop_frames = hop_frames
+        self._reset()
+
+    def _reset(self) -> None:
+        self._framer = PatchFramer(self.hop_frames)
+        self._recent: deque[np.ndarray] = deque(maxlen=self.smoothing)
+
+    @property
+    def buffered_values(self) -> int:
+        """Number of float32 audio and feature values held; bounded for any stream length."""
+        return self._framer.buffered_values + self.smoothing * len(self.recognizer.labels)
+
+    def feed(self, chunk: np.ndarray) -> list[WindowResult]:
+        """Add a chunk of 16 kHz mono float32 audio; return the windows it completes."""
+        first = self._framer.num_patches
+        return self._windows(first, self._framer.push(chunk))
+
+    def flush(self) -> list[WindowResult]:
+        """End the stream: returns the zero-padded window of a stream shorter than one window
+        (else nothing), then starts over so the stream can take new audio."""
+        first = self._framer.num_patches
+        patches, _ = self._framer.finish()
+        windows = self._windows(first, patches)
+        self._reset()
+        return windows
+
+    def _windows(self, first: int, patches: np.ndarray) -> list[WindowResult]:
+        results = []
+        for offset, probs in enumerate(self.recognizer._predict_patches(patches)):
+            self._recent.append(probs)
+            smoothed = clip_probabilities(np.stack(self._recent))
+            results.append(self.recognizer._window(first + offset, smoothed, self.hop_frames))
+        return results
+
+
+class Recognizer:
+    """A loaded model plus the reference preprocessing: audio in, emotions out.
+
+    Parameters
+    ----------
+    runtime:
+        Any ``Runtime`` (Keras, LiteRT, Core ML); see ``Recognizer.load``.
+    source:
+        What was loaded, for display.
+    """
+
+    def __init__(self, runtime: Runtime, source: str = "") -> None:
+        self.runtime = runtime
+        self.source = source
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.runtime.labels)
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike[str] | None = None, num_threads: int | None = None
+    ) -> Recognizer:
+        """Open a model.
+
+        Parameters
+        ----------
+        path:
+            ``None``: the bundled Keras model; a model directory or its ``.keras`` file: Keras;
+            a ``.tflite`` file: LiteRT, with labels from ``labels.txt`` beside it and the
+            input quantization from ``manifest.json`` beside it when present; an export
+            directory (DIST, with ``manifest.json``): its ``emotion_int8.tflite``; a
+            ``.mlpackage`` / ``.mlmodel``: Core ML on macOS, edge-ser's NumPy evaluator
+            elsewhere.
+        num_threads:
+            LiteRT interpreter threads (``None``: LiteRT's default); other runtimes ignore it.
+
+        Raises
+        ------
+        ModelError
+            The path is missing, of no known kind, or its model cannot be loaded.
+        """
+        from edge_ser.bundle import ModelBundle
+        from edge_ser.export import layout
+
+        if path is None:
+            return cls(ModelBundle.load(None).runtime(), "bundled Keras model")
+        path = Path(path)
+        if not path.exists():
+            raise ModelError(f"model not found: '{path}'")
+        if path.is_dir() and (path / layout.MANIFEST_JSON).is_file():
+            path = path / layout.INT8_TFLITE
+        suffix = path.suffix.lower()
+        if suffix == ".tflite":
+            return cls(_litert_runtime(path, num_threads), f"LiteRT {path}")
+        if suffix in COREML_SUFFIXES:
+            return cls(_coreml_runtime(path), f"Core ML {path}")
+        bundle = ModelBundle.load(path)
+        return cls(bundle.runtime(), f"Keras {bundle.keras_path}")
+
+    def predict_file(
+        self,
+        path: str | os.PathLike[str],
+        hop_frames: int = params.PATCH_HOP_FRAMES,
+        block_seconds: float = audio.DEFAULT_BLOCK_SECONDS,
+    ) -> ClipResult:
+        """Predict an audio file of any length, decoded ``block_seconds`` at a time.
+
+        Raises ``AudioError`` (with ``.reason``) if the file cannot be read.
+        """
+        blocks = audio.iter_blocks(path, params.SAMPLE_RATE, block_seconds)
+        return self._predict(blocks, hop_frames, Path(path))
+
+    def predict_waveform(
+        self,
+        samples: np.ndarray,
+        sample_rate: int,
+        hop_frames: int = params.PATCH_HOP_FRAMES,
+    ) -> ClipResult:
+        """Predict a waveform: float samples in [-1, 1], ``(n,)`` or ``(n, channels)``.
+
+        Channels are averaged and other rates resampled to 16 kHz as ``audio.load`` does.
+        """
+        return self._predict([_to_standard_waveform(samples, sample_rate)], hop_frames, None)
+
+    def stream(self, smoothing: int = 1, hop_frames: int = params.PATCH_HOP_FRAMES) -> Stream:
+        """A ``Stream`` for live 16 kHz audio; ``smoothing`` = windows averaged per output."""
+        return Stream(self, smoothing, hop_frames)
+
+    def _window(self, index: int, probabilities: np.ndarray, hop_frames: int) -> WindowResult:
+        """The ``WindowResult`` of window ``index`` at a hop of ``hop_frames``."""
+        start_s = index * hop_frames * FRAME_SECONDS
+        label, probs = self._labelled(probabilities)
+        return WindowResult(round(start_s, 6), round(start_s + WINDOW_SECONDS, 6), label, probs)
+
+    def _predict_patches(self, patches: np.ndarray) -> np.ndarray:
+        if not len(patches):
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return np.asarray(self.runtime.predict_patches(patches), dtype=np.float32)
+
+    def _labelled(self, probabilities: np.ndarray) -> tuple[str, dict[str, float]]:
+        probs = {label: float(p) for label, p in zip(self.labels, probabilities, strict=True)}
+        return self.labels[int(np.argmax(probabilities))], probs
+
+    def _predict(
+        self, blocks: Iterable[np.ndarray], hop_frames: int, path: Path | None
+    ) -> ClipResult:
+        framer = PatchFramer(hop_frames)
+        window_probs = [self._predict_patches(framer.push(block)) for block in blocks]
+        duration_s = framer.num_samples / params.SAMPLE_RATE
+        tail, padded = framer.finish()
+        window_probs.append(self._predict_patches(tail))
+        probs = np.concatenate(window_probs)
+        label, clip_probs = self._labelled(clip_probabilities(probs))
+        windows = [self._window(i, p, hop_frames) for i, p in enumerate(probs)]
+        return ClipResult(label, clip_probs, windows, duration_s, padded, path)
+
+
+def _to_standard_waveform(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Mono float32 at 16 kHz in [-1, 1], as ``audio.load`` makes it."""
+    import soxr
+
+    array = np.asarray(samples)
+    if array.ndim not in (1, 2) or not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(
+            f"expected float samples in [-1, 1] of shape (n,) or (n, channels), "
+            f"got {array.dtype} {array.shape}"
+        )
+    if array.size == 0:
+        raise ValueError("the waveform has no samples")
+    if not np.isfinite(array).all():
+        raise ValueError("the waveform contains non-finite samples (NaN or infinity)")
+    mono = array.astype(np.float32) if array.ndim == 1 else array.mean(axis=1, dtype=np.float32)
+    if sample_rate != params.SAMPLE_RATE:
+        mono = soxr.resample(mono, sample_rate, params.SAMPLE_RATE, quality=audio.RESAMPLER_QUALITY)
+    return np.clip(mono, -1.0, 1.0).astype(np.float32, copy=False)
+
+
+def _read_labels(path: Path) -> tuple[str, ...] | None:
+    """Labels from ``labels.txt`` beside ``path``, or ``None`` if there is none."""
+    from edge_ser.export import layout
+
+    labels_path = path.parent / layout.LABELS_TXT
+    return tuple(labels_path.read_text().split()) if labels_path.is_file() else None
+
+
+def _litert_runtime(path: Path, num_threads: int | None) -> Runtime:
+    from edge_ser.export import layout
+    from edge_ser.export.manifest import read_manifest
+    from edge_ser.runtimes.litert import LiteRTRuntime
+
+    labels = _read_labels(path)
+    if not labels:
+        raise ModelError(f"'{path}' needs its label order in {layout.LABELS_TXT} beside it")
+    quantization = None
+    if (path.parent / layout.MANIFEST_JSON).is_file():
+        entry = read_manifest(path.parent)["artifacts"].get(path.name, {})
+        quant = entry.get("input", {})
+        quantization = (quant["scale"], quant["zero_point"]) if "scale" in quant else None
+    return LiteRTRuntime(path, labels, num_threads=num_threads, input_quantization=quantization)
+
+
+def _coreml_runtime(path: Path) -> Runtime:
+    from edge_ser.export.artifacts import open_runtimes
+
+    runtimes = open_runtimes(path, {}, _read_labels(path) or ())
+    return runtimes.get("coreml-macos") or runtimes["coreml-numpy"]

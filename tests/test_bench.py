@@ -1,0 +1,127 @@
+"""`edge-ser bench`: every report field is produced and rendered (no timing assertions)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from test_recognizer import tiny_export  # noqa: F401  (session fixture)
+
+from edge_ser import bench
+from edge_ser.cli import main
+from edge_ser.export import layout
+
+LATENCY_ROWS = {
+    "TFLite int8, 1 thread",
+    "TFLite float32, 1 thread",
+    "Keras predict_on_batch",
+    "Keras direct call",
+}
+
+
+@pytest.fixture(scope="module")
+def bench_run(tiny_export, tmp_path_factory):  # noqa: F811
+    """One short bench run: its exit code, stdout, JSON report and Markdown file."""
+    out = tmp_path_factory.mktemp("bench")
+    argv = [str(tiny_export.dist), "--model", str(tiny_export.model_dir), "--skip-hour"]
+    argv += ["--seconds", "2", "--repeats", "3", "--warmup", "1"]
+    argv += ["--json", str(out / "bench.json"), "--markdown", str(out / "bench.md")]
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        code = main(["bench", *argv])
+    return code, stdout.getvalue(), json.loads((out / "bench.json").read_text()), out / "bench.md"
+
+
+def test_exit_code_and_outputs(bench_run):
+    code, printed, _, markdown = bench_run
+    assert code == 0
+    assert printed == markdown.read_text()
+
+
+def test_latency_rows_and_ratios(bench_run):
+    _, _, report, _ = bench_run
+    rows = report["latency_ms"]
+    assert set(rows) >= LATENCY_ROWS and len(rows) == 6
+    for row in rows.values():
+        assert row["repeats"] == 3 and 0 < row["median_ms"] <= row["p90_ms"]
+    ratios = report["ratios"]
+    assert "float32 / int8 TFLite (1 thread)" in ratios and len(ratios) == 6
+    int8 = rows["TFLite int8, 1 thread"]["median_ms"]
+    f32 = rows["TFLite float32, 1 thread"]["median_ms"]
+    assert ratios["float32 / int8 TFLite (1 thread)"] == pytest.approx(f32 / int8)
+
+
+def test_throughput_against_peak(bench_run):
+    _, _, report, _ = bench_run
+    t = report["int8_throughput"]
+    # widths (4, 8): 3x3 convs on 96x64x1 -> 4 and on 48x32x4 -> 8, then a 32*8 -> 8 dense.
+    assert t["macs_per_patch"] == 96 * 64 * 4 * 9 + 48 * 32 * 8 * 9 * 4 + 32 * 8 * 8
+    seconds = report["latency_ms"]["TFLite int8, 1 thread"]["median_ms"] / 1e3
+    assert t["achieved_gmacs"] == pytest.approx(t["macs_per_patch"] / seconds / 1e9)
+    assert t["peak_gmacs"] == pytest.approx(64 * report["machine"]["clock_ghz"])
+    assert t["fraction_of_peak"] == pytest.approx(t["achieved_gmacs"] / t["peak_gmacs"])
+    assert "64 int8 MAC per cycle" in t["assumption"]
+
+
+def test_preprocessing_end_to_end_sizes_memory_goals(bench_run, tiny_export):  # noqa: F811
+    _, _, report, _ = bench_run
+    prep = report["preprocessing"]
+    assert "reference (NumPy)" in prep
+    if importlib.util.find_spec("librosa") is not None:
+        assert "librosa" in prep
+    for row in prep.values():
+        assert row["audio_seconds"] == 2.0 and row["x_real_time"] > 0
+    e2e = report["end_to_end"]
+    assert e2e["audio_seconds"] == pytest.approx(2.0) and e2e["windows"] == 3
+    assert e2e["x_real_time"] > 0 and e2e["decode_resample_x_real_time"] > 0
+    sizes = {a["file"]: a["size_bytes"] for a in report["artifacts"]}
+    for name in (layout.INT8_TFLITE, layout.FLOAT32_TFLITE):
+        assert sizes[name] == (tiny_export.dist / name).stat().st_size
+    (minute,) = report["memory"].values()
+    assert minute["audio_seconds"] == 60.0 and minute["windows"] == 1 + (960000 - 15600) // 7680
+    assert 0 < minute["rss_after_load_mib"] <= minute["peak_rss_mib"]
+    assert len(report["goals"]) == 3 and all(isinstance(g["met"], bool) for g in report["goals"])
+
+
+def test_markdown_has_every_section(bench_run):
+    _, printed, report, _ = bench_run
+    for heading in ("Per-patch latency", "int8 throughput", "Preprocessing", "End to end"):
+        assert f"## {heading}" in printed
+    for row in [*report["latency_ms"], *report["ratios"], *report["preprocessing"]]:
+        assert f"| {row} |" in printed
+    assert "| 1 minute |" in printed and "## Goals" in printed
+
+
+def test_without_dist_exports_the_model_first(tiny_export, monkeypatch, capsys):  # noqa: F811
+    calls = {}
+
+    def fake_export(model, out, formats, log):
+        calls["export"] = (model, formats)
+        shutil.copytree(tiny_export.dist, out)
+
+    def fake_run(dist, model, **kwargs):
+        calls["run"] = sorted(p.name for p in Path(dist).iterdir())
+        return {"report": True}
+
+    monkeypatch.setattr("edge_ser.export.exporter.export", fake_export)
+    monkeypatch.setattr(bench, "run", fake_run)
+    monkeypatch.setattr(bench, "to_markdown", lambda report: "table\n")
+    assert main(["bench", "--model", str(tiny_export.model_dir)]) == 0
+    assert calls["export"] == (tiny_export.model_dir, ("tflite-int8", "tflite-float32"))
+    assert layout.INT8_TFLITE in calls["run"] and layout.MANIFEST_JSON in calls["run"]
+    assert capsys.readouterr().out == "table\n"
+
+
+def test_peak_rss_of_this_process():
+    assert bench.peak_rss_bytes() > 10 * 1024 * 1024
+
+
+def test_bad_arguments(tmp_path, capsys):
+    assert main(["bench", str(tmp_path / "missing")]) == 2
+    assert main(["bench", str(tmp_path), "--seconds", "0"]) == 2
+    assert "error:" in capsys.readouterr().err

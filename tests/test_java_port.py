@@ -1,0 +1,227 @@
+"""The Android sample's plain-Java frontend against the NumPy reference, with only a JDK.
+
+Compiles ``LogMelFrontend.java`` + ``GoldenCheck.java`` and runs GoldenCheck on the reference
+golden vectors, then on corrupted copies to prove the check can fail. The int8 quantizer is
+compared with the manifest rule computed in NumPy, and the Gradle project's JUnit tests run too
+when a JUnit 4 jar is available locally.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_ser.reference_preprocess.make_golden import GOLDEN_DIR, INDEX_FILE
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "android_sample" / "app" / "src"
+JAVA_DIR = APP / "main" / "java" / "com" / "edgeser" / "sample"
+JAVA_TEST_DIR = APP / "test" / "java" / "com" / "edgeser" / "sample"
+GOLDEN_CHECK = "com.edgeser.sample.GoldenCheck"
+# One result line of GoldenCheck, e.g. "tone  frames=98  max_abs_diff=4.768e-07 ... ok".
+RESULT_LINE = re.compile(
+    r"^(?P<name>\S+)\s+frames=(?P<frames>\d+)\s+max_abs_diff=(?P<max>\S+)"
+    r"\s+mean_abs_diff=(?P<mean>\S+)\s+(?P<verdict>ok|FAIL)$"
+)
+# JUnit 4 and Hamcrest jars, where Maven keeps them; the JUnit test is skipped without them.
+M2 = Path.home() / ".m2" / "repository"
+JUNIT_JARS = (
+    M2 / "junit" / "junit" / "4.13.2" / "junit-4.13.2.jar",
+    M2 / "org" / "hamcrest" / "hamcrest-core" / "1.3" / "hamcrest-core-1.3.jar",
+)
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("javac") is None or shutil.which("java") is None,
+    reason="no JDK: javac and java are not both on PATH",
+)
+
+
+def _javac(out_dir: Path, sources: list[Path], classpath: str | None = None) -> None:
+    command = ["javac", "-Xlint:all", "-Werror", "-d", str(out_dir)]
+    if classpath:
+        command += ["-cp", classpath]
+    subprocess.run(command + [str(s) for s in sources], check=True, capture_output=True)
+
+
+def _golden_check(classes: Path, golden_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["java", "-cp", str(classes), GOLDEN_CHECK, str(golden_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _results(stdout: str) -> dict[str, re.Match[str]]:
+    matches = (RESULT_LINE.match(line.strip()) for line in stdout.splitlines())
+    return {m["name"]: m for m in matches if m}
+
+
+def _java_tolerance() -> float:
+    source = (JAVA_DIR / "GoldenCheck.java").read_text()
+    return float(re.search(r"double TOLERANCE = ([0-9.eE+-]+);", source).group(1))
+
+
+@pytest.fixture(scope="module")
+def classes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("java_classes")
+    _javac(out, [JAVA_DIR / "LogMelFrontend.java", JAVA_DIR / "GoldenCheck.java"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def golden_index() -> dict:
+    index = GOLDEN_DIR / INDEX_FILE
+    if not index.is_file():
+        pytest.skip(f"reference golden vectors not found: {index}")
+    return json.loads(index.read_text())
+
+
+def test_golden_check_passes_on_reference_golden(classes: Path, golden_index: dict) -> None:
+    run = _golden_check(classes, GOLDEN_DIR)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = _results(run.stdout)
+    expected = {signal["name"]: signal["num_frames"] for signal in golden_index["signals"]}
+    assert {name: int(m["frames"]) for name, m in results.items()} == expected
+    tolerance = _java_tolerance()
+    assert tolerance <= 1e-4
+    for name, match in results.items():
+        assert float(match["max"]) <= tolerance, name
+        assert match["verdict"] == "ok", name
+    assert re.search(r"max_abs_diff=\S+ tolerance=\S+ PASS$", run.stdout.strip())
+
+
+def _shift_one_value(path: Path, tolerance: float) -> None:
+    values = np.fromfile(path, dtype="<f4")
+    values[values.size // 2] += np.float32(10 * tolerance)
+    values.tofile(path)
+
+
+def _drop_last_frame(path: Path, tolerance: float) -> None:
+    values = np.fromfile(path, dtype="<f4")
+    values[:-64].tofile(path)
+
+
+@pytest.mark.parametrize("corrupt", [_shift_one_value, _drop_last_frame])
+def test_golden_check_fails_on_corrupted_copy(
+    classes: Path, golden_index: dict, tmp_path: Path, corrupt
+) -> None:
+    golden_copy = tmp_path / "golden"
+    shutil.copytree(GOLDEN_DIR, golden_copy)
+    victim = golden_index["signals"][-1]["name"]
+    corrupt(golden_copy / f"{victim}.logmel.f32", _java_tolerance())
+
+    run = _golden_check(classes, golden_copy)
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.search(rf"^{victim}\s.*FAIL$", run.stdout, flags=re.MULTILINE)
+    others = {name: m for name, m in _results(run.stdout).items() if name != victim}
+    assert len(others) == len(golden_index["signals"]) - 1
+    assert all(m["verdict"] == "ok" for m in others.values())
+    assert run.stdout.strip().endswith("FAIL")
+
+
+def test_golden_check_rejects_directory_without_vectors(classes: Path, tmp_path: Path) -> None:
+    run = _golden_check(classes, tmp_path)
+
+    assert run.returncode == 2
+    assert "no *.wave.f32 files" in run.stderr
+
+
+QUANTIZER_PROBE = """
+import com.edgeser.sample.GoldenCheck;
+import com.edgeser.sample.Quantizer;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+
+public class QuantizerProbe {
+    public static void main(String[] args) throws Exception {
+        Quantizer quantizer = new Quantizer(Float.parseFloat(args[0]), Integer.parseInt(args[1]));
+        float[] values = GoldenCheck.readFloat32(Paths.get(args[2]));
+        byte[] quantized = new byte[values.length];
+        float[] restored = new float[values.length];
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < values.length; i++) {
+            quantized[i] = quantizer.quantize(values[i]);
+            text.append(Float.floatToRawIntBits(quantizer.dequantize(quantized[i]))).append('\\n');
+        }
+        Files.write(Paths.get(args[3]), quantized);
+        Files.writeString(Paths.get(args[4]), text);
+    }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def quantizer_probe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("quantizer_probe")
+    probe = out / "QuantizerProbe.java"
+    probe.write_text(QUANTIZER_PROBE)
+    java_names = ("Quantizer.java", "GoldenCheck.java", "LogMelFrontend.java")
+    _javac(out, [JAVA_DIR / name for name in java_names] + [probe])
+    return out
+
+
+# 0.0625 is a power of two, so x / scale is exact and the values next to ties stay next to ties.
+@pytest.mark.parametrize(("scale", "zero_point"), [(0.0625, 0), (0.0390625, -20), (0.1234567, 17)])
+def test_quantizer_follows_manifest_rule(
+    quantizer_probe: Path, tmp_path: Path, scale: float, zero_point: int
+) -> None:
+    scale32 = np.float32(scale)
+    ties = (np.arange(-140, 140) + 0.5).astype(np.float32)
+    near_ties = np.concatenate([np.nextafter(ties, np.float32(np.inf)), np.nextafter(ties, 0)])
+    rng = np.random.default_rng(0)
+    values = np.concatenate(
+        [
+            np.concatenate([ties, near_ties]) * scale32,
+            rng.uniform(-8.0, 8.0, 2000),
+            [0.0, -0.0, 1e6, -1e6, 1e-30],
+        ]
+    ).astype(np.float32)
+    values.astype("<f4").tofile(tmp_path / "values.f32")
+
+    subprocess.run(
+        ["java", "-cp", str(quantizer_probe), "QuantizerProbe"]
+        + [repr(float(scale32)), str(zero_point)]
+        + [str(tmp_path / name) for name in ("values.f32", "q.i8", "x.txt")],
+        check=True,
+        timeout=60,
+    )
+
+    scaled = values / scale32
+    rounded = np.sign(scaled) * np.floor(np.abs(scaled.astype(np.float64)) + 0.5)
+    expected_q = np.clip(rounded + zero_point, -128, 127).astype(np.int8)
+    actual_q = np.fromfile(tmp_path / "q.i8", dtype=np.int8)
+    np.testing.assert_array_equal(actual_q, expected_q)
+    expected_x = (expected_q.astype(np.int32) - zero_point).astype(np.float32) * scale32
+    bits = np.array((tmp_path / "x.txt").read_text().split(), dtype=np.int64).astype(np.uint32)
+    np.testing.assert_array_equal(bits.view(np.float32), expected_x)
+
+
+def test_gradle_unit_tests_pass_with_junit(tmp_path: Path, golden_index: dict) -> None:
+    missing = [str(jar) for jar in JUNIT_JARS if not jar.is_file()]
+    if missing:
+        pytest.skip(f"JUnit 4 jars not found: {', '.join(missing)}")
+    classpath = os.pathsep.join([str(tmp_path), *map(str, JUNIT_JARS)])
+    plain_java = sorted(JAVA_DIR.glob("*.java")) + sorted(JAVA_TEST_DIR.glob("*.java"))
+    _javac(tmp_path, plain_java, classpath)
+    test_classes = [f"com.edgeser.sample.{path.stem}" for path in JAVA_TEST_DIR.glob("*.java")]
+
+    run = subprocess.run(
+        ["java", f"-Dedgeser.goldenDir={GOLDEN_DIR}", "-cp", classpath]
+        + ["org.junit.runner.JUnitCore", *test_classes],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert re.search(r"^OK \(\d+ tests\)$", run.stdout, flags=re.MULTILINE)

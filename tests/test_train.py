@@ -1,0 +1,320 @@
+"""Training: data plumbing, the run directory, determinism, the feature cache and bad input."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_ser import features
+from edge_ser.bundle import (
+    CALIBRATION_FILE,
+    CARD_FILE,
+    INFO_FILE,
+    MODEL_FILE,
+    PARITY_FILE,
+    ModelBundle,
+)
+from edge_ser.cli import main
+from edge_ser.corpora import Clip
+from edge_ser.errors import DataError
+from edge_ser.features import FeatureCache
+from edge_ser.labels import CANONICAL_LABELS
+from edge_ser.model import ModelConfig
+from edge_ser.reference_preprocess import params
+from edge_ser.train import (
+    CALIBRATION_PATCHES,
+    PARITY_PATCHES,
+    LabelledClips,
+    TrainConfig,
+    load_labelled_clips,
+    sample_crops,
+    split_clips,
+    train_run,
+)
+
+SMALL = TrainConfig(epochs=2, crops_per_class=16, batch_size=32, model=ModelConfig(widths=(4, 8)))
+RUN_FILES = (
+    MODEL_FILE,
+    INFO_FILE,
+    CALIBRATION_FILE,
+    PARITY_FILE,
+    CARD_FILE,
+    "metrics.json",
+    "confusion_matrix.png",
+    "training_curves.png",
+)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+# --- data plumbing (no training) ----------------------------------------------------------
+
+
+def _fake_clips(labels_per_clip: list[str], speakers: list[str], lengths: list[int]):
+    """LabelledClips over random log-mels (no audio), labels in canonical order."""
+    rng = np.random.default_rng(0)
+    labels = tuple(label for label in CANONICAL_LABELS if label in labels_per_clip)
+    clips = [
+        Clip(Path(f"/clips/{i}.wav"), label, speaker, "test")
+        for i, (label, speaker) in enumerate(zip(labels_per_clip, speakers, strict=True))
+    ]
+    log_mels = [rng.standard_normal((n, params.NUM_MEL_BANDS)).astype(np.float32) for n in lengths]
+    targets = np.array([labels.index(label) for label in labels_per_clip])
+    return LabelledClips(clips, log_mels, targets, labels)
+
+
+def test_sample_crops_are_class_balanced_windows_of_clips_of_that_label():
+    data = _fake_clips(
+        ["sad", "happy", "sad", "neutral", "happy"],
+        ["a", "a", "b", "b", "c"],
+        [96, 130, 200, 97, 150],
+    )
+    x, y = sample_crops(data, 10, np.random.default_rng(1))
+    assert x.shape == (30, params.PATCH_FRAMES, params.NUM_MEL_BANDS) and x.dtype == np.float32
+    np.testing.assert_array_equal(np.bincount(y), [10, 10, 10])
+    for crop, label in zip(x, y, strict=True):
+        sources = [
+            (i, start)
+            for i in np.flatnonzero(data.targets == label)
+            for start in range(len(data.log_mels[i]) - params.PATCH_FRAMES + 1)
+            if np.array_equal(data.log_mels[i][start : start + params.PATCH_FRAMES], crop)
+        ]
+        assert len(sources) == 1  # one window of one clip with the crop's label
+
+
+def test_split_clips_holds_out_whole_speakers():
+    data = _fake_clips(["sad", "happy"] * 3, ["a", "a", "b", "b", "c", "c"], [100] * 6)
+    train, val = split_clips(data, ["b"])
+    assert train.speakers == ["a", "a", "c", "c"] and val.speakers == ["b", "b"]
+    assert [c.path.name for c in val.clips] == ["2.wav", "3.wav"]
+    np.testing.assert_array_equal(val.targets, data.targets[[2, 3]])
+    assert val.log_mels[0] is data.log_mels[2]
+    with pytest.raises(DataError, match="unknown validation speakers: z"):
+        split_clips(data, ["b", "z"])
+    with pytest.raises(DataError, match="speakers on both sides"):
+        split_clips(data, ["a", "b", "c"])
+
+
+def test_load_labelled_clips_maps_present_labels_in_canonical_order(tmp_path, make_emotion_corpus):
+    make_emotion_corpus(tmp_path, speakers=(1, 2), labels=("sad", "neutral"), clips_per_label=1)
+    data, skipped = load_labelled_clips(tmp_path, progress=False)
+    assert data.labels == ("neutral", "sad") and skipped == []
+    assert [data.labels[t] for t in data.targets] == [clip.label for clip in data.clips]
+    assert sorted(data.speakers) == ["ravdess:01", "ravdess:01", "ravdess:02", "ravdess:02"]
+    for clip, log_mel in zip(data.clips, data.log_mels, strict=True):
+        np.testing.assert_array_equal(log_mel, features.file_log_mel(clip.path))
+
+
+# --- a real (tiny) training run -----------------------------------------------------------
+
+
+@dataclass
+class Runs:
+    """Two runs with the same seed and feature cache, and how many features each computed."""
+
+    first: Path
+    second: Path
+    computed: tuple[int, int]
+    cache: FeatureCache
+
+
+@pytest.fixture(scope="module")
+def runs(emotion_corpus, tmp_path_factory) -> Runs:
+    root = tmp_path_factory.mktemp("train-runs")
+    cache = FeatureCache(root / "cache")
+    computed = []
+    with pytest.MonkeyPatch.context() as patch:
+        calls = []
+        real = features.file_log_mel
+
+        def counting(path):
+            calls.append(path)
+            return real(path)
+
+        patch.setattr(features, "file_log_mel", counting)
+        for name in ("first", "second"):
+            before = len(calls)
+            train_run(emotion_corpus, root / name, config=SMALL, cache=cache, progress=False)
+            computed.append(len(calls) - before)
+    return Runs(root / "first", root / "second", tuple(computed), cache)
+
+
+def _windows(data: LabelledClips) -> set[bytes]:
+    """Every 96-frame window of every clip, rounded to float16 like the stored patches."""
+    return {
+        log_mel[start : start + params.PATCH_FRAMES].astype(np.float16).tobytes()
+        for log_mel in data.log_mels
+        for start in range(len(log_mel) - params.PATCH_FRAMES + 1)
+    }
+
+
+@pytest.mark.slow
+def test_run_directory_has_every_output(runs):
+    for name in RUN_FILES:
+        assert (runs.first / name).stat().st_size > 0, name
+    for name in ("confusion_matrix.png", "training_curves.png"):
+        assert (runs.first / name).read_bytes().startswith(PNG_SIGNATURE)
+    bundle = ModelBundle.load(runs.first)  # model.keras in safe mode
+    assert bundle.labels == CANONICAL_LABELS
+    patch = np.zeros((1, *bundle.keras_model.input_shape[1:]), dtype=np.float32)
+    probs = bundle.runtime().predict_patches(patch)
+    assert probs.shape == (1, len(CANONICAL_LABELS))
+    assert probs.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.slow
+def test_metrics_json_describes_a_speaker_independent_run(runs):
+    metrics = json.loads((runs.first / "metrics.json").read_text())
+    info = json.loads((runs.first / INFO_FILE).read_text())
+    assert set(metrics) == {
+        "model_id",
+        "labels",
+        "corpus",
+        "data_dir",
+        "train_speakers",
+        "val_speakers",
+        "n_train_clips",
+        "n_val_clips",
+        "n_skipped",
+        "parameters",
+        "macs_per_patch",
+        "best_epoch",
+        "validation",
+        "train_clip_accuracy",
+        "preprocessor_version",
+        "config",
+        "history",
+    }
+    assert {k: v for k, v in metrics.items() if k != "history"} == info
+    assert metrics["labels"] == list(CANONICAL_LABELS) and metrics["corpus"] == "ravdess"
+    train, val = set(metrics["train_speakers"]), set(metrics["val_speakers"])
+    assert not train & val and train | val == {f"ravdess:0{i}" for i in range(1, 5)}
+    assert metrics["n_train_clips"] == 16 * len(train) and metrics["n_val_clips"] == 16 * len(val)
+    assert metrics["config"] == SMALL.to_dict()
+    assert metrics["preprocessor_version"] == params.PREPROCESSOR_VERSION
+    assert metrics["parameters"] == ModelBundle.load(runs.first).keras_model.count_params()
+    history = metrics["history"]
+    assert all(len(history[k]) == SMALL.epochs for k in ("loss", "accuracy", "val_uar"))
+    best = metrics["best_epoch"]
+    assert history["best_epoch"] == [best] and 1 <= best <= SMALL.epochs
+    # The kept weights are the best epoch's: the final validation score is that epoch's.
+    assert metrics["validation"]["uar"] == pytest.approx(history["val_uar"][best - 1])
+    assert metrics["validation"]["uar"] == pytest.approx(max(history["val_uar"]))
+    assert metrics["validation"]["n_clips"] == metrics["n_val_clips"]
+
+
+@pytest.mark.slow
+def test_model_card_states_split_metrics_and_license(runs):
+    card = (runs.first / CARD_FILE).read_text()
+    info = json.loads((runs.first / INFO_FILE).read_text())
+    assert ", ".join(info["train_speakers"]) in card
+    assert ", ".join(info["val_speakers"]) in card
+    assert f"UAR (unweighted average recall) {info['validation']['uar']:.3f}" in card
+    assert "CC BY-NC-SA 4.0" in card  # the RAVDESS naming marks the data as RAVDESS-derived
+
+
+@pytest.mark.slow
+def test_calibration_and_parity_patches_come_from_the_right_speakers(runs, emotion_corpus):
+    info = json.loads((runs.first / INFO_FILE).read_text())
+    data, _ = load_labelled_clips(emotion_corpus, cache=runs.cache, progress=False)
+    train, val = split_clips(data, info["val_speakers"])
+    expected = {CALIBRATION_FILE: (CALIBRATION_PATCHES, train), PARITY_FILE: (PARITY_PATCHES, val)}
+    for name, (count, source) in expected.items():
+        patches = np.load(runs.first / name)
+        assert patches.shape == (count, params.PATCH_FRAMES, params.NUM_MEL_BANDS, 1), name
+        assert patches.dtype == np.float16
+        windows = _windows(source)
+        assert all(p[..., 0].tobytes() in windows for p in patches), name
+
+
+@pytest.mark.slow
+def test_same_seed_gives_the_same_weights(runs):
+    first = ModelBundle.load(runs.first).keras_model.get_weights()
+    second = ModelBundle.load(runs.second).keras_model.get_weights()
+    assert len(first) == len(second)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert (runs.first / "metrics.json").read_text() == (runs.second / "metrics.json").read_text()
+
+
+@pytest.mark.slow
+def test_second_run_reads_features_from_the_cache(runs):
+    assert runs.computed == (len(CANONICAL_LABELS) * 2 * 4, 0)
+    assert len(list(runs.cache.directory.glob("*.npy"))) == runs.computed[0]
+
+
+@pytest.mark.slow
+def test_evaluating_the_run_on_its_validation_speakers_reproduces_its_score(
+    runs, emotion_corpus, tmp_path, capsys
+):
+    info = json.loads((runs.first / INFO_FILE).read_text())
+    val_dir = tmp_path / "val"
+    for speaker in info["val_speakers"]:
+        actor = f"Actor_{speaker.split(':')[1]}"
+        (val_dir / actor).mkdir(parents=True)
+        for clip in sorted((emotion_corpus / actor).iterdir()):
+            (val_dir / actor / clip.name).symlink_to(clip)
+    assert main(["evaluate", str(val_dir), "--model", str(runs.first), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["confusion"] == info["validation"]["confusion"]
+    assert report["uar"] == pytest.approx(info["validation"]["uar"])
+
+
+# --- bad input is rejected before any training --------------------------------------------
+
+
+def _empty(root: Path, make) -> list[str]:
+    root.mkdir()
+    return []
+
+
+def _one_speaker(root: Path, make) -> list[str]:
+    make(root, speakers=(1,), labels=("neutral", "sad"), clips_per_label=1, seconds=0.5)
+    return []
+
+
+def _label_only_in_validation(root: Path, make) -> list[str]:
+    make(root, speakers=(1, 2, 3), labels=("neutral", "happy"), clips_per_label=1, seconds=0.5)
+    make(root, speakers=(3,), labels=("sad",), clips_per_label=1, seconds=0.5)
+    return ["--val-speakers", "ravdess:03"]
+
+
+def _label_only_in_training(root: Path, make) -> list[str]:
+    make(root, speakers=(1, 2, 3), labels=("neutral", "happy"), clips_per_label=1, seconds=0.5)
+    make(root, speakers=(1,), labels=("sad",), clips_per_label=1, seconds=0.5)
+    return ["--val-speakers", "ravdess:02"]
+
+
+def _unknown_val_speaker(root: Path, make) -> list[str]:
+    make(root, speakers=(1, 2), labels=("neutral", "sad"), clips_per_label=1, seconds=0.5)
+    return ["--val-speakers", "ravdess:01", "ravdess:99"]
+
+
+@pytest.mark.parametrize(
+    ("make_data", "message"),
+    [
+        (_empty, "no audio files"),
+        (_one_speaker, "has a single speaker: a speaker-independent split is impossible"),
+        (_label_only_in_validation, "the training speakers have no clips labelled sad"),
+        (_label_only_in_training, "the validation speakers have no clips labelled sad"),
+        (_unknown_val_speaker, "unknown validation speakers: ravdess:99"),
+    ],
+)
+def test_cli_rejects_untrainable_data_before_training(
+    make_data, message, tmp_path, make_emotion_corpus, monkeypatch, capsys
+):
+    import edge_ser.model
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a model was built for data that cannot be trained on")
+
+    monkeypatch.setattr(edge_ser.model, "build_model", no_training)
+    data_dir, out = tmp_path / "data", tmp_path / "run"
+    extra = make_data(data_dir, make_emotion_corpus)
+    assert main(["train", str(data_dir), "--out", str(out), *extra]) == 2
+    stderr = capsys.readouterr().err.strip().splitlines()
+    assert stderr[-1].startswith("error: ") and message in stderr[-1]
+    assert not out.exists()

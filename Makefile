@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DIST ?= dist
 
-.PHONY: setup demo test lint java clean
+.PHONY: setup demo test lint java clean bundled-model
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,14 @@ test: setup java
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Retrain the bundled default model (about an hour on 2 CPU cores, most of it cross-validation).
+RAVDESS ?= ../shared/data/ravdess-speech-actors01-20
+bundled-model: setup
+	$(BIN)/edge-ser train $(RAVDESS) --val-speakers ravdess:17 ravdess:18 ravdess:19 ravdess:20 \
+		--epochs 60 --patience 15 --out runs/ravdess
+	$(BIN)/edge-ser cv $(RAVDESS) --folds 5 --epochs 40 --json > runs/ravdess-cv.json
+	$(BIN)/python -m edge_ser.promote runs/ravdess --cv runs/ravdess-cv.json
 
 clean:
 	rm -rf $(DIST) build *.egg-info .pytest_cache .ruff_cache

@@ -22,7 +22,7 @@ log-mels through the feature cache.
 
 Usage::
 
-    python benchmarks/accuracy.py [DATA_DIR] [--folds 5] [--epochs 80] [--seed 0]
+    python benchmarks/accuracy.py [DATA_DIR] [--folds 5] [--epochs 80] [--patience 20] [--seed 0]
         [--methods mfcc-svm summary-mlp mfcc-conv1d edge-ser]
         [--json PATH] [--markdown PATH]
 """
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -50,11 +51,11 @@ from edge_ser.train import (
     CALIBRATION_PATCHES,
     LabelledClips,
     TrainConfig,
-    default_val_speakers,
     fit,
+    fold_parts,
     load_labelled_clips,
     representative_patches,
-    split_clips,
+    summarise_folds,
 )
 
 DEFAULT_DATA = (
@@ -70,6 +71,8 @@ CONV1D_EPOCHS = 60
 SVM_C_GRID = (0.1, 1.0, 10.0, 100.0)
 SVM_SEARCH_FOLDS = 4  # leave-speakers-out folds of the grid search inside the training side
 METRICS = ("accuracy", "uar", "macro_f1")
+# The edge-ser method reports two rows: the float model and its int8 conversion.
+FLOAT_ROW, INT8_ROW = "edge-ser CNN, float32 Keras", "edge-ser CNN, int8 TFLite"
 
 
 def log(line: str) -> None:
@@ -212,8 +215,10 @@ def edge_ser_cnn(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[s
     config = TrainConfig(seed=args.seed)
     if args.epochs is not None:
         config = replace(config, epochs=args.epochs)
-    rest, test = split_clips(data, sorted({data.speakers[i] for i in fold.test}))
-    fit_part, stop_part = split_clips(rest, default_val_speakers(rest, config.seed + fold.number))
+    if args.patience is not None:
+        config = replace(config, patience=args.patience)
+    test_speakers = {data.speakers[i] for i in fold.test}
+    fit_part, stop_part, test = fold_parts(data, test_speakers, config.seed, fold.number)
     log(f"  edge-ser: early stopping on {', '.join(sorted(set(stop_part.speakers)))}")
     model, _ = fit(fit_part, stop_part, config, log=lambda line: log(f"  {line}"), progress=False)
     calibration = representative_patches(
@@ -225,8 +230,8 @@ def edge_ser_cnn(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[s
         int8_probs = predict_clips(LiteRTRuntime(path, data.labels), test.log_mels)
     float_probs = predict_clips(KerasRuntime(model, data.labels), test.log_mels)
     return {
-        "edge-ser CNN, float32 Keras": float_probs.argmax(axis=1),
-        "edge-ser CNN, int8 TFLite": int8_probs.argmax(axis=1),
+        FLOAT_ROW: float_probs.argmax(axis=1),
+        INT8_ROW: int8_probs.argmax(axis=1),
     }
 
 
@@ -237,12 +242,13 @@ METHODS: dict[str, tuple[Method, bool]] = {  # name -> (method, needs the classi
     "mfcc-conv1d": (mfcc_conv1d, True),
     "edge-ser": (edge_ser_cnn, False),
 }
+METHOD_OF_ROW = {FLOAT_ROW: "edge-ser", INT8_ROW: "edge-ser"}  # other rows: row = method
 DESCRIPTIONS = {
     "mfcc-svm": "40 MFCC means + SVM (RBF, standardised)",
     "summary-mlp": "26 summary features + MLP (300 hidden)",
     "mfcc-conv1d": "Conv1D over per-frame MFCC means (tutorial recipe)",
-    "edge-ser CNN, float32 Keras": "edge-ser CNN on log-mel patches, float32 Keras",
-    "edge-ser CNN, int8 TFLite": "the same model as full-integer int8 TFLite (LiteRT)",
+    FLOAT_ROW: "edge-ser CNN on log-mel patches, float32 Keras",
+    INT8_ROW: "the same model as full-integer int8 TFLite (LiteRT)",
 }
 
 
@@ -259,16 +265,16 @@ def make_folds(data: LabelledClips, k: int, seed: int) -> list[Fold]:
     return folds
 
 
-def summarise(per_fold: list[Scores]) -> dict:
-    summary = {}
-    for metric in METRICS:
-        values = [getattr(s, metric) for s in per_fold]
-        summary[metric] = {
-            "mean": float(np.mean(values)),
-            "std": float(np.std(values)),
-            "folds": values,
-        }
-    return summary
+def library_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for package in ("numpy", "librosa", "scikit-learn", "keras", "tensorflow-cpu", "tensorflow"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
 
 
 def run_benchmark(args: argparse.Namespace) -> dict:
@@ -298,12 +304,15 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "labels": list(data.labels),
         "folds": args.folds,
         "seed": args.seed,
+        "methods": args.methods,
         "fold_test_speakers": [sorted({data.speakers[i] for i in f.test}) for f in folds],
         "edge_ser_epochs": args.epochs or TrainConfig().epochs,
+        "edge_ser_patience": args.patience or TrainConfig().patience,
         "conv1d_epochs": args.conv1d_epochs,
         "seconds_per_method": seconds,
-        "machine": f"{platform.machine()}, {platform.python_version()}",
-        "results": {row: summarise(scores) for row, scores in fold_scores.items()},
+        "cpus": os.cpu_count(),
+        "versions": library_versions(),
+        "results": {row: summarise_folds(scores) for row, scores in fold_scores.items()},
     }
 
 
@@ -316,25 +325,35 @@ def to_markdown(report: dict) -> str:
         f"{report['folds']}-fold leave-speakers-out cross-validation (seed {report['seed']}), the "
         "same folds for every method; clip-level metrics, mean +- std over folds.",
         "",
-        "| method | clip accuracy | UAR | macro-F1 | UAR per fold |",
-        "|---|---:|---:|---:|---|",
+        "| method | clip accuracy | UAR | macro-F1 | UAR per fold | s per fold |",
+        "|---|---:|---:|---:|---|---:|",
     ]
     for row, r in report["results"].items():
-        cells = [
-            f"{r[k]['mean']:.3f} +- {r[k]['std']:.3f}" for k in ("accuracy", "uar", "macro_f1")
-        ]
+        cells = [f"{r[k]['mean']:.3f} +- {r[k]['std']:.3f}" for k in METRICS]
         folds = ", ".join(f"{u:.3f}" for u in r["uar"]["folds"])
-        lines.append(f"| {DESCRIPTIONS.get(row, row)} | {' | '.join(cells)} | {folds} |")
+        seconds = report["seconds_per_method"][METHOD_OF_ROW.get(row, row)] / report["folds"]
+        lines.append(
+            f"| {DESCRIPTIONS.get(row, row)} | {' | '.join(cells)} | {folds} | {seconds:.0f} |"
+        )
     lines += [
         "",
-        "Test speakers per fold: "
+        "- Test speakers per fold: "
         + "; ".join(", ".join(s.split(":")[-1] for s in f) for f in report["fold_test_speakers"])
         + ".",
-        f"edge-ser CNN: at most {report['edge_ser_epochs']} epochs, early stopping on speakers "
-        "drawn from the training side of each fold; Conv1D: "
+        f"- edge-ser CNN: at most {report['edge_ser_epochs']} epochs, early stopping (patience "
+        f"{report['edge_ser_patience']}) on speakers drawn from the training side of each fold; "
+        "Conv1D: "
         f"{report['conv1d_epochs']} epochs. Chance level: UAR {1 / len(report['labels']):.3f}.",
+        f"- s per fold: training and testing time on {report['cpus']} CPU cores (the two edge-ser "
+        "rows share one training); "
+        + ", ".join(f"{name} {version}" for name, version in report["versions"].items())
+        + ".",
         "",
-        "Reproduce: `python benchmarks/accuracy.py --markdown benchmarks/accuracy.md`.",
+        f"Reproduce: `python benchmarks/accuracy.py --folds {report['folds']} "
+        f"--seed {report['seed']} --epochs {report['edge_ser_epochs']} "
+        f"--patience {report['edge_ser_patience']} "
+        f"--conv1d-epochs {report['conv1d_epochs']} --methods {' '.join(report['methods'])} "
+        "--markdown benchmarks/accuracy.md`.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -344,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA, metavar="DATA_DIR")
     parser.add_argument("--folds", type=int, default=5, help="leave-speakers-out folds")
     parser.add_argument("--epochs", type=int, default=None, help="edge-ser CNN maximum epochs")
+    parser.add_argument("--patience", type=int, default=None, help="edge-ser early stopping")
     parser.add_argument("--conv1d-epochs", type=int, default=CONV1D_EPOCHS)
     parser.add_argument("--seed", type=int, default=0, help="folds and model seeds")
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))

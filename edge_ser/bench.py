@@ -140,6 +140,15 @@ def sample_patch() -> np.ndarray:
     return log_mel[np.newaxis, :, :, np.newaxis]
 
 
+def _threads(count: int) -> str:
+    return f"{count} thread{'s' if count > 1 else ''}"
+
+
+def tflite_row(precision: str, threads: int) -> str:
+    """Name of a TFLite latency row, e.g. ``TFLite int8, 1 thread``."""
+    return f"TFLite {precision}, {_threads(threads)}"
+
+
 def latency(dist: Path, keras_model, repeats: int, warmup: int) -> dict[str, Timing]:
     """Per-patch latency of each way of running the model, by row name."""
     from edge_ser.export import layout
@@ -152,8 +161,7 @@ def latency(dist: Path, keras_model, repeats: int, warmup: int) -> dict[str, Tim
         for threads in (1, cores):
             runtime = Recognizer.load(dist / filename, num_threads=threads).runtime
             model_input = runtime.quantize_input(patch)
-            plural = "s" if threads > 1 else ""
-            calls[f"TFLite {precision}, {threads} thread{plural}"] = (
+            calls[tflite_row(precision, threads)] = (
                 lambda runtime=runtime, model_input=model_input: runtime.invoke(model_input)
             )
     calls["Keras predict_on_batch"] = lambda: keras_model.predict_on_batch(patch)
@@ -164,15 +172,13 @@ def latency(dist: Path, keras_model, repeats: int, warmup: int) -> dict[str, Tim
 def latency_ratios(times: dict[str, Timing]) -> dict[str, float]:
     """Median-latency ratios (how many times faster the second is than the first)."""
     cores = os.cpu_count() or 1
-    many = "s" if cores > 1 else ""
-    int8, float32 = "TFLite int8, 1 thread", "TFLite float32, 1 thread"
+    int8, float32 = tflite_row("int8", 1), tflite_row("float32", 1)
+    int8_all, float32_all = tflite_row("int8", cores), tflite_row("float32", cores)
+    all_threads = _threads(cores)
     pairs = {
         "float32 / int8 TFLite (1 thread)": (float32, int8),
-        f"float32 / int8 TFLite ({cores} thread{many})": (
-            f"TFLite float32, {cores} thread{many}",
-            f"TFLite int8, {cores} thread{many}",
-        ),
-        f"int8 1 thread / {cores} thread{many}": (int8, f"TFLite int8, {cores} thread{many}"),
+        f"float32 / int8 TFLite ({all_threads})": (float32_all, int8_all),
+        f"int8 1 thread / {all_threads}": (int8, int8_all),
         "Keras predict_on_batch / int8 TFLite (1 thread)": ("Keras predict_on_batch", int8),
         "Keras direct call / int8 TFLite (1 thread)": ("Keras direct call", int8),
         "Keras predict_on_batch / Keras direct call": (
@@ -416,7 +422,7 @@ def run(
     log("timing per-patch latency")
     times = latency(dist, bundle.keras_model, repeats, warmup)
     macs = count_macs(bundle.keras_model)
-    achieved = macs / (times["TFLite int8, 1 thread"].median_ms / 1e3) / 1e9
+    achieved = macs / (times[tflite_row("int8", 1)].median_ms / 1e3) / 1e9
     peak = INT8_MACS_PER_CYCLE * info["clock_ghz"]
     log("timing preprocessing")
     prep = preprocessing(seconds, max(3, repeats // 10), 1)
@@ -461,6 +467,7 @@ def to_markdown(report: dict) -> str:
     lines = [
         "# edge-ser benchmark",
         "",
+        *([report["note"], ""] if report.get("note") else []),
         f"Model `{report['model']['model_id']}`. Machine: {m['cpu']}, {m['cores']} cores, "
         f"{m['clock_ghz']:g} GHz ({m['clock_source']}), AVX2 {'yes' if m['avx2'] else 'no'}, "
         f"AVX-512/VNNI {'yes' if m['avx512_or_vnni'] else 'no'}. {versions}.",

@@ -107,6 +107,13 @@ def build_model(
     return keras.Model(inputs, outputs, name="edge_ser_cnn")
 
 
+def save_for_inference(model: keras.Model, path) -> None:
+    """Save the architecture and weights only (no optimizer state: about a third the size)."""
+    clean = keras.models.clone_model(model)
+    clean.set_weights(model.get_weights())
+    clean.save(path)
+
+
 def count_macs(model: keras.Model) -> int:
     """Multiply-accumulates for one patch through the conv and dense layers."""
     total = 0

@@ -38,6 +38,7 @@ from edge_ser import audio
 from edge_ser.aggregate import clip_probabilities
 from edge_ser.errors import ModelError
 from edge_ser.reference_preprocess import (
+    frame_waveform,
     log_mel_to_patches,
     params,
     waveform_to_log_mel,
@@ -48,6 +49,7 @@ WINDOW_SECONDS = params.MIN_SAMPLES / params.SAMPLE_RATE
 FRAME_SECONDS = params.HOP_LENGTH_SAMPLES / params.SAMPLE_RATE
 DEFAULT_HOP_SECONDS = params.PATCH_HOP_SAMPLES / params.SAMPLE_RATE
 COREML_SUFFIXES = (".mlpackage", ".mlmodel")
+_PATCH_SHAPE = (params.PATCH_FRAMES, params.NUM_MEL_BANDS, 1)
 
 
 def hop_frames_from_seconds(seconds: float) -> int:
@@ -145,11 +147,7 @@ class PatchFramer:
         if chunk.ndim != 1 or not np.issubdtype(chunk.dtype, np.floating):
             raise ValueError(f"expected 1-D floating-point audio, got {chunk.dtype} {chunk.shape}")
         buffer = np.concatenate([self._samples, chunk.astype(np.float32, copy=False)])
-        num_frames = (
-            0
-            if len(buffer) < params.WINDOW_LENGTH_SAMPLES
-            else 1 + (len(buffer) - params.WINDOW_LENGTH_SAMPLES) // params.HOP_LENGTH_SAMPLES
-        )
+        num_frames = len(frame_waveform(buffer))
         consumed = num_frames * params.HOP_LENGTH_SAMPLES
         frames_end = consumed - params.HOP_LENGTH_SAMPLES + params.WINDOW_LENGTH_SAMPLES
         rows = waveform_to_log_mel(buffer[:frames_end]) if num_frames else self._log_mel[:0]
@@ -181,16 +179,13 @@ class PatchFramer:
         return self.push(np.zeros(missing, dtype=np.float32)), True
 
 
-_PATCH_SHAPE = (params.PATCH_FRAMES, params.NUM_MEL_BANDS, 1)
-
-
 class Stream:
     """Live recognition: feed 16 kHz audio in chunks, get each window when it is complete.
 
-    Without smoothing, window ``i`` is exactly what batch prediction on the concatenated
-    audio gives for window ``i``. With ``smoothing = N > 1`` each window's probabilities are
-    the mean of the last N windows' (the clip aggregation rule over a sliding span). Create
-    with ``Recognizer.stream``.
+    Without smoothing, window ``i`` is what batch prediction on the concatenated audio gives
+    for window ``i`` (to float32 rounding of the log-mel). With ``smoothing = N > 1`` each
+    window's probabilities are the mean of the last N windows' (the clip aggregation rule
+    over a sliding span). Create with ``Recognizer.stream``.
     """
 
     def __init__(self, recognizer: Recognizer, smoothing: int, hop_frames: int) -> None:

@@ -27,7 +27,7 @@ from edge_ser.errors import DataError
 from edge_ser.features import FeatureCache
 from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.metrics import Scores, score
-from edge_ser.model import ModelConfig, count_macs
+from edge_ser.model import ModelConfig, count_macs, save_for_inference
 from edge_ser.reference_preprocess import params
 
 CALIBRATION_PATCHES = 128  # int8 calibration, from training speakers
@@ -113,8 +113,8 @@ def sample_crops(
     data: LabelledClips, crops_per_class: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Class-balanced random 96-frame crops: ``crops_per_class`` per label."""
-    x = np.empty((crops_per_class * len(data.labels), params.PATCH_FRAMES, params.NUM_MEL_BANDS))
-    x = x.astype(np.float32)
+    shape = (crops_per_class * len(data.labels), params.PATCH_FRAMES, params.NUM_MEL_BANDS)
+    x = np.empty(shape, dtype=np.float32)
     y = np.repeat(np.arange(len(data.labels)), crops_per_class)
     for label in range(len(data.labels)):
         members = np.flatnonzero(data.targets == label)
@@ -196,7 +196,7 @@ def fit(
     }
     best = {"uar": -1.0, "epoch": 0, "weights": None}
     for epoch in range(1, config.epochs + 1):
-        result = model.fit(epoch_dataset(), epochs=1, verbose=1 if progress else 0)
+        result = model.fit(epoch_dataset(), epochs=1, shuffle=False, verbose=1 if progress else 0)
         val_scores = clip_scores(model, val)
         history["loss"].append(float(result.history["loss"][0]))
         history["accuracy"].append(float(result.history["accuracy"][0]))
@@ -298,7 +298,7 @@ def train_run(
     }
     rng = np.random.default_rng(config.seed + 1)
     with atomic_directory(Path(out_dir)) as tmp:
-        model.save(tmp / MODEL_FILE)
+        save_for_inference(model, tmp / MODEL_FILE)
         np.save(tmp / CALIBRATION_FILE, representative_patches(train, CALIBRATION_PATCHES, rng))
         np.save(tmp / PARITY_FILE, representative_patches(val, PARITY_PATCHES, rng))
         (tmp / INFO_FILE).write_text(json.dumps(summary, indent=2) + "\n")
@@ -333,8 +333,9 @@ def cross_validate(
     for k, (_, test_clips) in enumerate(
         corpora.speaker_folds(data.clips, k=folds, seed=config.seed), start=1
     ):
-        rest, test = split_clips(data, sorted({clip.speaker for clip in test_clips}))
-        fit_part, stop_part = split_clips(rest, default_val_speakers(rest, config.seed + k))
+        fit_part, stop_part, test = fold_parts(
+            data, {c.speaker for c in test_clips}, config.seed, k
+        )
         log(f"fold {k}/{folds}: test speakers {', '.join(sorted(set(test.speakers)))}")
         model, _ = fit(fit_part, stop_part, config, log=log, progress=progress)
         test_scores = clip_scores(model, test)
@@ -343,8 +344,27 @@ def cross_validate(
             f"fold {k}/{folds}: test accuracy {test_scores.accuracy:.3f}, UAR {test_scores.uar:.3f}"
         )
     summary = {"folds": folds, "labels": list(data.labels), "n_clips": len(data.clips)}
+    return {**summary, **summarise_folds(results)}
+
+
+def fold_parts(
+    data: LabelledClips, test_speakers: set[str], seed: int, fold: int
+) -> tuple[LabelledClips, LabelledClips, LabelledClips]:
+    """``(fit, early-stopping, test)`` parts of one cross-validation fold, split by speaker.
+
+    The early-stopping speakers come from the training side, so test speakers never
+    influence training.
+    """
+    rest, test = split_clips(data, sorted(test_speakers))
+    fit_part, stop_part = split_clips(rest, default_val_speakers(rest, seed + fold))
+    return fit_part, stop_part, test
+
+
+def summarise_folds(per_fold: Sequence[Scores]) -> dict:
+    """Mean, standard deviation and per-fold values of accuracy, UAR and macro-F1."""
+    summary = {}
     for metric in ("accuracy", "uar", "macro_f1"):
-        values = [getattr(s, metric) for s in results]
+        values = [getattr(s, metric) for s in per_fold]
         summary[metric] = {
             "mean": float(np.mean(values)),
             "std": float(np.std(values)),

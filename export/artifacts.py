@@ -11,12 +11,16 @@ import numpy as np
 
 from edge_ser.export import layout
 
+# What an artifact takes: one log-mel patch, or one raw waveform window (frontend inside).
+PATCH_INPUT = "patch"
+WAVEFORM_INPUT = "waveform"
+
 
 @dataclass
 class ExportContext:
     """What every format builder needs: the Keras model and what describes it."""
 
-    model: object  # keras.Model
+    model: object  # keras.Model, the patch classifier
     labels: tuple[str, ...]
     calibration: np.ndarray  # (n, 96, 64, 1) real training patches
     metadata: dict  # version, license, model id, preprocessing constants (strings)
@@ -24,7 +28,7 @@ class ExportContext:
 
 @dataclass(frozen=True)
 class ArtifactFormat:
-    """One exportable format: its CLI name, file name, numeric precision and runtime."""
+    """One exportable format: its CLI name, file name, numeric precision, runtime and input."""
 
     name: str
     filename: str
@@ -32,6 +36,7 @@ class ArtifactFormat:
     runtime: str  # "litert" or "coreml"
     build: Callable[[ExportContext, Path], dict]  # writes the file, returns manifest fields
     description: str
+    input: str = PATCH_INPUT  # PATCH_INPUT or WAVEFORM_INPUT
 
 
 def _tensor_entry(detail: dict) -> dict:
@@ -70,9 +75,43 @@ def _build_tflite_float32(ctx: ExportContext, path: Path) -> dict:
     return _tflite_entry(path)
 
 
-def _coreml_entry() -> dict:
+def _build_waveform_tflite_int8(ctx: ExportContext, path: Path) -> dict:
+    from edge_ser.export.tflite import to_int8_tflite
+    from edge_ser.frontend import FRONTEND_LAYER, build_waveform_model
+    from edge_ser.windows import synthesize_windows
+
+    # Calibration windows rebuilt from the calibration patches, so that the classifier is
+    # calibrated on the same speech as the patch model's.
+    flatbuffer = to_int8_tflite(
+        build_waveform_model(ctx.model),
+        synthesize_windows(ctx.calibration),
+        layout.WAVEFORM_INPUT_SHAPE,
+        layout.WAVEFORM_INPUT_NAME,
+        float_scope=FRONTEND_LAYER,
+    )
+    path.write_bytes(flatbuffer)
+    return _tflite_entry(path)
+
+
+def _build_waveform_tflite_float32(ctx: ExportContext, path: Path) -> dict:
+    from edge_ser.export.tflite import to_float32_tflite
+    from edge_ser.frontend import build_waveform_model
+
+    flatbuffer = to_float32_tflite(
+        build_waveform_model(ctx.model), layout.WAVEFORM_INPUT_SHAPE, layout.WAVEFORM_INPUT_NAME
+    )
+    path.write_bytes(flatbuffer)
+    return _tflite_entry(path)
+
+
+def _coreml_entry(waveform: bool = False) -> dict:
+    name, shape = (
+        (layout.WAVEFORM_INPUT_NAME, layout.WAVEFORM_INPUT_SHAPE)
+        if waveform
+        else (layout.INPUT_NAME, layout.INPUT_SHAPE)
+    )
     return {
-        "input": {"name": layout.INPUT_NAME, "dtype": "float32", "shape": list(layout.INPUT_SHAPE)},
+        "input": {"name": name, "dtype": "float32", "shape": list(shape)},
         "output": {
             "label": layout.COREML_LABEL_OUTPUT,
             "probabilities": layout.COREML_PROBABILITIES_OUTPUT,
@@ -80,18 +119,24 @@ def _coreml_entry() -> dict:
     }
 
 
-def _build_mlprogram(precision: str, weights_8bit: bool = False):
+def _build_mlprogram(precision: str, weights_8bit: bool = False, waveform: bool = False):
     # 8-bit weights are unpacked by an op that needs iOS 16 (specification version 7).
     target = "iOS16" if weights_8bit else "iOS15"
 
     def build(ctx: ExportContext, path: Path) -> dict:
         from edge_ser.export.coreml import build_mlprogram, quantize_weights_8bit
 
-        mlmodel = build_mlprogram(ctx.model, ctx.labels, ctx.metadata, precision=precision)
+        mlmodel = build_mlprogram(
+            ctx.model, ctx.labels, ctx.metadata, precision=precision, waveform=waveform
+        )
         if weights_8bit:
             mlmodel = quantize_weights_8bit(mlmodel)
         mlmodel.save(str(path))
-        return {**_coreml_entry(), "minimum_deployment_target": target, "model_type": "mlProgram"}
+        return {
+            **_coreml_entry(waveform),
+            "minimum_deployment_target": target,
+            "model_type": "mlProgram",
+        }
 
     return build
 
@@ -146,9 +191,40 @@ FORMATS: dict[str, ArtifactFormat] = {
             _build_mlprogram("float16", weights_8bit=True),
             "Core ML ML Program with 8-bit linearly quantized weights, fp16 compute, iOS 16+",
         ),
+        ArtifactFormat(
+            "tflite-waveform-int8",
+            layout.WAVEFORM_INT8_TFLITE,
+            "int8",
+            "litert",
+            _build_waveform_tflite_int8,
+            "waveform-in TFLite: float32 log-mel frontend, int8 classifier, float32 I/O",
+            WAVEFORM_INPUT,
+        ),
+        ArtifactFormat(
+            "tflite-waveform-float32",
+            layout.WAVEFORM_FLOAT32_TFLITE,
+            "float32",
+            "litert",
+            _build_waveform_tflite_float32,
+            "waveform-in float32 TFLite (log-mel frontend inside)",
+            WAVEFORM_INPUT,
+        ),
+        ArtifactFormat(
+            "mlpackage-waveform",
+            layout.WAVEFORM_MLPACKAGE,
+            "float16",
+            "coreml",
+            _build_mlprogram("float16", waveform=True),
+            "waveform-in Core ML ML Program: fp32 log-mel frontend, fp16 classifier, iOS 15+",
+            WAVEFORM_INPUT,
+        ),
     )
 }
 DEFAULT_FORMATS: tuple[str, ...] = ("tflite-int8", "tflite-float32", "mlpackage", "mlmodel")
+# What ``export --waveform`` adds to the selected formats.
+WAVEFORM_FORMATS: tuple[str, ...] = tuple(
+    f.name for f in FORMATS.values() if f.input == WAVEFORM_INPUT
+)
 FILENAME_FORMATS: dict[str, ArtifactFormat] = {f.filename: f for f in FORMATS.values()}
 
 

@@ -2,7 +2,8 @@
 
 The models are built from the Keras layers and their weights (``coreml_mlprogram`` and
 ``coreml_neuralnetwork``), not with the TensorFlow frontend of coremltools. Both take the
-``log_mel`` patch (float32, NHWC ``layout.INPUT_SHAPE``) and are classifiers with a
+``log_mel`` patch (float32, NHWC ``layout.INPUT_SHAPE``), or for waveform-in ML Programs the
+``waveform`` window (float32 ``layout.WAVEFORM_INPUT_SHAPE``), and are classifiers with a
 ``label`` (string) and a ``probabilities`` (label -> probability) output.
 
 ``metadata`` dictionaries: the keys ``author``, ``license``, ``short_description`` and
@@ -24,6 +25,18 @@ from edge_ser.export import coreml_mlprogram, coreml_neuralnetwork, layout
 from edge_ser.reference_preprocess import params
 
 _MODEL_FIELDS = ("author", "license", "short_description", "version")
+_INPUT_DESCRIPTIONS = {
+    layout.INPUT_NAME: (
+        f"One log-mel patch, float32 (1, {params.PATCH_FRAMES} frames, "
+        f"{params.NUM_MEL_BANDS} mel bands, 1), from the edge-ser reference preprocessor "
+        f"version {params.PREPROCESSOR_VERSION}"
+    ),
+    layout.WAVEFORM_INPUT_NAME: (
+        f"One window of {params.MIN_SAMPLES} mono float32 samples in [-1, 1] at "
+        f"{params.SAMPLE_RATE} Hz; the model computes the log-mel of the edge-ser reference "
+        f"preprocessor version {params.PREPROCESSOR_VERSION} itself"
+    ),
+}
 
 
 def build_mlprogram(
@@ -31,6 +44,7 @@ def build_mlprogram(
     labels: tuple[str, ...],
     metadata: dict[str, Any],
     precision: str = "float16",
+    waveform: bool = False,
 ) -> ct.models.MLModel:
     """ML Program classifier for iOS 15+.
 
@@ -45,13 +59,17 @@ def build_mlprogram(
         Model fields and user-defined entries (see the module docstring).
     precision:
         ``"float16"`` (default; float16 weights and compute) or ``"float32"``.
+    waveform:
+        Take ``layout.WAVEFORM_INPUT_NAME`` windows (float32 ``layout.WAVEFORM_INPUT_SHAPE``)
+        and compute the reference log-mel inside the program, in float32 whatever
+        ``precision`` is (see ``edge_ser.frontend``).
 
     Raises
     ------
     ModelError
         If a layer or layer option cannot be exported.
     """
-    mlmodel = coreml_mlprogram.build(model, labels, precision)
+    mlmodel = coreml_mlprogram.build(model, labels, precision, waveform=waveform)
     return _describe(mlmodel, metadata)
 
 
@@ -91,11 +109,8 @@ def _describe(mlmodel: ct.models.MLModel, metadata: dict[str, Any]) -> ct.models
             mlmodel.user_defined_metadata[key] = (
                 value if isinstance(value, str) else json.dumps(value)
             )
-    mlmodel.input_description[layout.INPUT_NAME] = (
-        f"One log-mel patch, float32 (1, {params.PATCH_FRAMES} frames, "
-        f"{params.NUM_MEL_BANDS} mel bands, 1), from the edge-ser reference preprocessor "
-        f"version {params.PREPROCESSOR_VERSION}"
-    )
+    input_name = mlmodel.get_spec().description.input[0].name
+    mlmodel.input_description[input_name] = _INPUT_DESCRIPTIONS[input_name]
     mlmodel.output_description[layout.COREML_LABEL_OUTPUT] = "Most probable emotion"
     mlmodel.output_description[layout.COREML_PROBABILITIES_OUTPUT] = (
         "Probability of each emotion label"

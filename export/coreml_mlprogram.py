@@ -4,6 +4,10 @@ Each supported Keras layer class has a small translator in ``TRANSLATORS`` that 
 ops to the program (like coremltools' own frontends). The program takes the NHWC
 ``log_mel`` patch, transposes it to NCHW once and stays NCHW; ``Flatten`` transposes back to
 NHWC first so the flattened order (and therefore the Dense weights) matches Keras.
+
+A waveform-in program takes the ``waveform`` window instead and starts with the log-mel
+frontend of ``edge_ser.frontend`` (ops named ``FRONTEND_PREFIX...``), which computes in
+float32 even when the rest of the program computes in float16.
 """
 
 from __future__ import annotations
@@ -29,8 +33,13 @@ from edge_ser.export.coreml_layers import (
     plan_layers,
     pool_geometry,
 )
+from edge_ser.frontend import frontend_weights
+from edge_ser.reference_preprocess import params
+from edge_ser.windows import FRAMES
 
 PRECISIONS = {"float16": ct.precision.FLOAT16, "float32": ct.precision.FLOAT32}
+# Name prefix of the frontend ops of waveform-in programs (kept in float32).
+FRONTEND_PREFIX = "frontend_"
 
 
 def _identity(x: Var, step: Step) -> Var:
@@ -160,21 +169,66 @@ TRANSLATORS: dict[str, Callable[[Var, Step], Var]] = {
 }
 
 
+def _frontend(waveform: Var) -> Var:
+    """Reference log-mel of the ``(1, 15600)`` waveform as the NCHW patch ``(1, 1, 96, 64)``.
+
+    The same computation as ``edge_ser.frontend.LogMelFrontend``: a strided convolution with
+    the windowed DFT filters, magnitude of each (real, imaginary) pair, mel matrix product,
+    ``log(mel + LOG_OFFSET)``.
+    """
+    weights = frontend_weights()
+    bins, taps = weights.num_bins, params.WINDOW_LENGTH_SAMPLES
+    name = FRONTEND_PREFIX
+    x = mb.reshape(x=waveform, shape=[1, 1, 1, params.MIN_SAMPLES], name=f"{name}samples")
+    spectrum = mb.conv(
+        x=x,
+        weight=weights.dft.T.reshape(2 * bins, 1, 1, taps),
+        strides=[1, params.HOP_LENGTH_SAMPLES],
+        pad_type="valid",
+        name=f"{name}dft",
+    )  # (1, 2 * bins, 1, frames)
+    pairs = mb.reshape(x=spectrum, shape=[1, bins, 2, FRAMES], name=f"{name}pairs")
+    squares = mb.square(x=pairs, name=f"{name}square")
+    power = mb.reduce_sum(x=squares, axes=[2], keep_dims=False, name=f"{name}power")
+    magnitude = mb.sqrt(x=power, name=f"{name}magnitude")  # (1, bins, frames)
+    frames = mb.transpose(x=magnitude, perm=[0, 2, 1], name=f"{name}frames")
+    mel = mb.linear(x=frames, weight=np.ascontiguousarray(weights.mel.T), name=f"{name}mel")
+    offset = mb.add(x=mel, y=np.float32(params.LOG_OFFSET), name=f"{name}offset")
+    log_mel = mb.log(x=offset, name=f"{name}log")  # (1, frames, bands)
+    return mb.reshape(x=log_mel, shape=[1, 1, FRAMES, params.NUM_MEL_BANDS], name=f"{name}nchw")
+
+
+def _compute_precision(precision: str, waveform: bool):
+    """coremltools compute precision; a waveform frontend stays float32 under float16."""
+    if precision == "float16" and waveform:
+        return ct.transform.FP16ComputePrecision(
+            op_selector=lambda op: not op.name.startswith(FRONTEND_PREFIX)
+        )
+    return PRECISIONS[precision]
+
+
 def build(
-    model: keras.Model, labels: tuple[str, ...], precision: str = "float16"
+    model: keras.Model, labels: tuple[str, ...], precision: str = "float16", waveform: bool = False
 ) -> ct.models.MLModel:
     """Translate ``model`` into an iOS 15 ML Program classifier (no metadata yet).
 
-    ``precision`` is the compute (and weight storage) precision.
+    ``precision`` is the compute (and weight storage) precision. With ``waveform`` the
+    program takes ``layout.WAVEFORM_INPUT_NAME`` windows and computes the log-mel frontend
+    (in float32) before ``model``.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, not {precision!r}")
     steps = plan_layers(model, labels)
     target = ct.target.iOS15
+    input_name = layout.WAVEFORM_INPUT_NAME if waveform else layout.INPUT_NAME
+    input_shape = layout.WAVEFORM_INPUT_SHAPE if waveform else layout.INPUT_SHAPE
 
-    placeholder = mb.placeholder(shape=layout.INPUT_SHAPE)
-    with Function({layout.INPUT_NAME: placeholder}, opset_version=target) as function:
-        x = mb.transpose(x=function.inputs[layout.INPUT_NAME], perm=[0, 3, 1, 2], name="nchw")
+    placeholder = mb.placeholder(shape=input_shape)
+    with Function({input_name: placeholder}, opset_version=target) as function:
+        if waveform:
+            x = _frontend(function.inputs[input_name])
+        else:
+            x = mb.transpose(x=function.inputs[input_name], perm=[0, 3, 1, 2], name="nchw")
         for step in steps:
             x = TRANSLATORS[step.kind](x, step)
         function.set_outputs([x])
@@ -185,8 +239,8 @@ def build(
         program,
         convert_to="mlprogram",
         minimum_deployment_target=target,
-        compute_precision=PRECISIONS[precision],
-        inputs=[ct.TensorType(name=layout.INPUT_NAME, shape=layout.INPUT_SHAPE)],
+        compute_precision=_compute_precision(precision, waveform),
+        inputs=[ct.TensorType(name=input_name, shape=input_shape)],
         classifier_config=ct.ClassifierConfig(
             list(labels), predicted_feature_name=layout.COREML_LABEL_OUTPUT
         ),

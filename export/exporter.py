@@ -1,10 +1,11 @@
 """``edge-ser export``: every artifact, labels, manifest and golden vectors, written atomically.
 
 Artifacts are built into a temporary directory beside ``out``; golden probabilities are
-recorded by running each artifact in its runtime; parity against the Keras model is
-measured on the golden and held-out patches and stored in the manifest. Only when every
-artifact passes is the directory moved into place (an existing ``out`` is replaced only
-with ``force``), so a failed export never leaves a partial or clobbered directory.
+recorded by running each artifact in its runtime (on the golden signals' patches, or on
+their windows for waveform-in artifacts); parity against the Keras model is measured by
+``verify`` and stored in the manifest. Only when every artifact passes is the directory
+moved into place (an existing ``out`` is replaced only with ``force``), so a failed export
+never leaves a partial or clobbered directory.
 """
 
 from __future__ import annotations
@@ -19,8 +20,14 @@ from edge_ser.atomic import atomic_directory
 from edge_ser.bundle import ModelBundle
 from edge_ser.errors import CheckFailed, EdgeSerError
 from edge_ser.export import layout
-from edge_ser.export.artifacts import DEFAULT_FORMATS, FORMATS, ExportContext, open_runtimes
-from edge_ser.export.golden import golden_inputs, write_golden
+from edge_ser.export.artifacts import (
+    DEFAULT_FORMATS,
+    FORMATS,
+    WAVEFORM_FORMATS,
+    ExportContext,
+    open_runtimes,
+)
+from edge_ser.export.golden import golden_inputs, signal_inputs, write_golden
 from edge_ser.export.manifest import (
     build_manifest,
     digest,
@@ -49,8 +56,10 @@ def _record_golden(directory: Path, entries: dict, labels: tuple[str, ...]) -> N
     probabilities: dict[str, dict[str, np.ndarray]] = {}
     for filename, entry in entries.items():
         runtime = next(iter(open_runtimes(directory / filename, entry, labels).values()))
+        kind = FORMATS[entry["format"]].input
         probabilities[entry["format"]] = {
-            name: runtime.predict_patches(patches) for name, (_, _, patches) in golden.items()
+            name: runtime.predict_patches(signal_inputs(kind, wave, patches))
+            for name, (wave, _, patches) in golden.items()
         }
     int8 = entries.get(layout.INT8_TFLITE, {}).get("input")
     quant = (int8["scale"], int8["zero_point"]) if int8 and "scale" in int8 else None
@@ -63,10 +72,15 @@ def export(
     formats: Sequence[str] = DEFAULT_FORMATS,
     force: bool = False,
     log: Callable[[str], None] = print,
+    waveform: bool = False,
 ) -> dict:
-    """Export ``model`` (default: bundled) into ``out``; return the manifest."""
+    """Export ``model`` (default: bundled) into ``out``; return the manifest.
+
+    ``waveform`` adds the waveform-in formats (``WAVEFORM_FORMATS``) to ``formats``.
+    """
     from edge_ser.export.verify import verify
 
+    formats = list(formats) + list(WAVEFORM_FORMATS if waveform else ())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise EdgeSerError(f"unknown format {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
@@ -100,7 +114,7 @@ def export(
             "inputs": report["inputs"],
             "passed": report["passed"],
             "artifacts": {
-                key: {k: a[k] for k in ("patches", "golden_max_abs_diff", "passed")}
+                key: {k: a[k] for k in ("input", "patches", "golden_max_abs_diff", "passed")}
                 for key, a in report["artifacts"].items()
             },
         }

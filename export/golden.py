@@ -6,7 +6,10 @@ For each reference golden signal NAME (``reference_preprocess/golden``):
 - ``NAME.logmel.f32``: its reference log-mel ``(frames, 64)`` after the pad policy;
 - ``NAME.patches.f32``: its reference patches ``(n, 96, 64)``;
 - ``NAME.int8.i8``: those patches quantized for the int8 model (manifest rule);
-- ``NAME.probs.<artifact>.f32``: the probabilities ``(n, labels)`` that artifact computed.
+- ``NAME.probs.<artifact>.f32``: the probabilities ``(n, labels)`` that artifact computed:
+  on the patches, or for waveform-in artifacts on the windows (window ``i`` = samples
+  ``[7680 i, 7680 i + 15600)`` of ``NAME.wave.f32`` zero-padded to at least 15600 samples,
+  whose reference log-mel is patch ``i``).
 
 ``index.json`` lists the signals with their shapes and the artifact names per signal.
 """
@@ -18,9 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_ser.export.artifacts import WAVEFORM_INPUT
 from edge_ser.quantization import quantize
 from edge_ser.reference_preprocess import log_mel_to_patches
 from edge_ser.reference_preprocess.make_golden import read_golden
+from edge_ser.windows import waveform_windows
 
 INDEX = "index.json"
 F32 = np.dtype("<f4")
@@ -32,6 +37,15 @@ def golden_inputs() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         name: (wave, log_mel, log_mel_to_patches(log_mel)[..., np.newaxis])
         for name, (wave, log_mel) in read_golden().items()
     }
+
+
+def signal_inputs(input_kind: str, waveform: np.ndarray, patches: np.ndarray) -> np.ndarray:
+    """What an artifact taking ``input_kind`` is fed for one golden signal.
+
+    ``"waveform"``: the signal's windows ``(n, 15600)``; otherwise its ``patches``
+    ``(n, 96, 64, 1)``. Row ``i`` of either gives patch ``i``'s probabilities.
+    """
+    return waveform_windows(waveform) if input_kind == WAVEFORM_INPUT else patches
 
 
 def probs_file(name: str, artifact: str) -> str:

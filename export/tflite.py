@@ -1,11 +1,14 @@
-"""TFLite exporters: float32 reference and full-integer int8 (int8 input and output)."""
+"""TFLite exporters: float32 reference, full-integer int8, and int8 with a float32 frontend."""
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 
+from edge_ser.errors import ModelError
 from edge_ser.export.layout import INPUT_NAME, INPUT_SHAPE
 
 
@@ -38,13 +41,23 @@ def to_int8_tflite(
     calibration: np.ndarray,
     input_shape: tuple[int, ...] = INPUT_SHAPE,
     input_name: str = INPUT_NAME,
-    float_input: bool = False,
+    float_scope: str | None = None,
 ) -> bytes:
-    """Full-integer int8 TFLite flatbuffer, calibrated on ``calibration`` inputs.
+    """Int8 TFLite flatbuffer, calibrated on ``calibration`` inputs.
 
     ``calibration`` holds real representative inputs, one per row, each reshaped to
-    ``input_shape``. With ``float_input`` the model keeps a float32 input (used by the
-    waveform-in models whose frontend must stay in float); the output is int8 either way.
+    ``input_shape``. Without ``float_scope`` the model is full-integer: int8 input and output.
+
+    With ``float_scope`` (the name of a Keras layer, e.g. a waveform-in model's frontend),
+    the ops converted from that layer stay float32 and everything else is int8: selective
+    quantization through ``tf.lite.experimental.QuantizationDebugger``, which quantizes the
+    calibrated model with those ops' output tensors denylisted. The model then takes and
+    returns float32 (a QUANTIZE op follows the float ops and a DEQUANTIZE op ends the graph).
+
+    Raises
+    ------
+    ModelError
+        If ``float_scope`` names no op, or an op of it was quantized anyway.
     """
     import tensorflow as tf
 
@@ -54,13 +67,50 @@ def to_int8_tflite(
     samples = np.asarray(calibration, dtype=np.float32)
     representative: Callable = lambda: ([row.reshape(input_shape)] for row in samples)  # noqa: E731
     converter.representative_dataset = representative
-    if float_input:
-        converter.target_spec.supported_ops = [
-            tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
-            tf.lite.OpsSet.TFLITE_BUILTINS,
-        ]
-    else:
+    if float_scope is None:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return converter.convert()
+        converter.inference_output_type = tf.int8
+        return converter.convert()
+
+    float_model = tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
+    denylisted = _scope_outputs(float_model, float_scope)
+    if not denylisted:
+        raise ModelError(f"no op of the converted model comes from layer '{float_scope}'")
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=denylisted)
+    with warnings.catch_warnings():
+        # The debugger runs its debug model in tf.lite.Interpreter, which warns that it is
+        # deprecated; the model returned here is run in LiteRT.
+        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=representative, debug_options=options
+        )
+    quantized = debugger.get_nondebug_quantized_model()
+    dtypes = dict(_op_outputs(quantized))
+    not_float = [name for name in denylisted if dtypes.get(name) != "float32"]
+    if not_float or "int8" not in dtypes.values():
+        raise ModelError(
+            f"selective quantization failed: layer '{float_scope}' must stay float32 and the "
+            f"rest be int8 (not float32 in the layer: {', '.join(not_float) or 'none'})"
+        )
+    return quantized
+
+
+def _op_outputs(flatbuffer: bytes) -> list[tuple[str, str]]:
+    """``(tensor name, dtype name)`` of every op output of a TFLite model."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=flatbuffer)
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    return [
+        (tensors[i]["name"], np.dtype(tensors[i]["dtype"]).name)
+        for op in interpreter._get_ops_details()  # the interpreter has no public op listing
+        if op["op_name"] != "DELEGATE"
+        for i in op["outputs"]
+    ]
+
+
+def _scope_outputs(flatbuffer: bytes, scope: str) -> list[str]:
+    """Names of the op output tensors converted from the Keras layer ``scope``."""
+    pattern = re.compile(rf"(^|/){re.escape(scope)}(_\d+)?/")
+    return [name for name, _ in _op_outputs(flatbuffer) if pattern.search(name)]

@@ -1,14 +1,20 @@
 """``edge-ser verify``: prove that every exported artifact computes what the Keras model computes.
 
 The same inputs go through the source Keras model and through every artifact in its own
-runtime: the golden signals' patches, the held-out-speaker patches shipped with the model
-and, when a data directory is given, every patch of its clips. Checks, in order:
+runtime. Artifacts that take a log-mel patch get the golden signals' patches, the held-out
+speaker patches shipped with the model and, when a data directory is given, every patch of
+its clips. Waveform-in artifacts get waveform windows instead: the golden signals' windows,
+windows synthesized from the held-out patches (``windows.synthesize_windows``) and every
+window of the data clips; their reference is the Keras model on the reference log-mel
+(``reference_preprocess``) of exactly those windows, so the frontend inside the artifact is
+checked end to end against the NumPy spec. Checks, in order:
 
 1. the directory is a complete, untampered export (manifest checksums, ``labels.txt``,
    label order and model id equal to the source model's): otherwise ``ArtifactError`` (exit 2);
-2. per artifact and runtime: patch and clip top-1 agreement, max and mean absolute
-   probability difference, clip accuracy/UAR when labels are known, and reproduction of the
-   probabilities recorded in ``golden/`` at export; judged by ``parity.DEFAULT_THRESHOLDS``.
+2. per artifact and runtime: patch (or window) and clip top-1 agreement, max and mean
+   absolute probability difference, clip accuracy/UAR when labels are known, and
+   reproduction of the probabilities recorded in ``golden/`` at export; judged by
+   ``parity.DEFAULT_THRESHOLDS`` for the artifact's precision, whatever its input.
 
 The report is a stable JSON object (``REPORT_VERSION``); ``passed`` is false when any
 artifact fails (exit 1).
@@ -16,30 +22,93 @@ artifact fails (exit 1).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from edge_ser import corpora
+from edge_ser import audio, corpora
+from edge_ser.aggregate import clip_probabilities
 from edge_ser.bundle import ModelBundle
 from edge_ser.evaluate import predict_clips
 from edge_ser.export import layout, parity
-from edge_ser.export.artifacts import FILENAME_FORMATS, open_runtimes
-from edge_ser.export.golden import golden_inputs, read_expected
+from edge_ser.export.artifacts import (
+    FILENAME_FORMATS,
+    PATCH_INPUT,
+    WAVEFORM_INPUT,
+    ArtifactFormat,
+    open_runtimes,
+)
+from edge_ser.export.golden import golden_inputs, read_expected, signal_inputs
 from edge_ser.export.manifest import ArtifactError, check_artifacts, read_manifest
 from edge_ser.features import FeatureCache
+from edge_ser.reference_preprocess import params, waveform_to_log_mel
+from edge_ser.windows import synthesize_windows, waveform_windows
 
 REPORT_VERSION = 1
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """The inputs of one kind (patches or windows): golden signals' rows, then held-out rows."""
+
+    x: np.ndarray
+    keras: np.ndarray  # (n, labels) Keras probabilities of the reference patches of x
+    golden_rows: dict[str, int]  # golden signal -> its number of rows, in order
+    held_out: int
+
+
+@dataclass(frozen=True)
+class _Clips:
+    """Labelled clips of a data directory with the Keras clip probabilities."""
+
+    paths: list[Path]
+    log_mels: list[np.ndarray]
+    targets: list[int]
+    keras: np.ndarray
+
+
 def _labelled_clips(data_dir: Path, corpus: str, labels: tuple[str, ...], progress: bool):
-    """Log-mels and label indices of the clips in ``data_dir`` whose label the model knows."""
+    """Paths, log-mels and label indices of the clips in ``data_dir`` whose label the model
+    knows (clips that cannot be read are left out)."""
     scan = corpora.discover(Path(data_dir), corpus)
     known = [clip for clip in scan.clips if clip.label in labels]
     features = FeatureCache().load_many([clip.path for clip in known], progress=progress)
+    paths = [Path(known[i].path) for i in features.kept]
     targets = [labels.index(known[i].label) for i in features.kept]
-    return features.log_mels, targets
+    return paths, features.log_mels, targets
+
+
+def _model_inputs(input_kind: str, keras, held_out: np.ndarray) -> _Inputs:
+    """The golden and held-out inputs of artifacts taking ``input_kind``, with Keras's output."""
+    golden = golden_inputs()
+    per_signal = [signal_inputs(input_kind, wave, patches) for wave, _, patches in golden.values()]
+    held_out_x = synthesize_windows(held_out) if input_kind == WAVEFORM_INPUT else held_out
+    x = np.concatenate([*per_signal, held_out_x])
+    reference = _reference_patches(x) if input_kind == WAVEFORM_INPUT else x
+    return _Inputs(
+        x=x,
+        keras=keras.predict_patches(reference),
+        golden_rows={name: len(rows) for name, rows in zip(golden, per_signal, strict=True)},
+        held_out=len(held_out_x),
+    )
+
+
+def _reference_patches(windows: np.ndarray) -> np.ndarray:
+    """``(n, 96, 64, 1)`` reference log-mel patches of ``(n, 15600)`` windows."""
+    return np.stack([waveform_to_log_mel(w) for w in windows])[..., np.newaxis]
+
+
+def _clip_window_probabilities(runtime, paths: Iterable[Path]) -> np.ndarray:
+    """Clip probabilities of a waveform-in runtime: every window of each clip, then the mean."""
+    rows = [
+        clip_probabilities(
+            runtime.predict_patches(waveform_windows(audio.load(p, target_sr=params.SAMPLE_RATE)))
+        )
+        for p in paths
+    ]
+    return np.stack(rows) if rows else np.zeros((0, len(runtime.labels)), np.float32)
 
 
 def check_source(manifest: dict, bundle: ModelBundle) -> None:
@@ -54,6 +123,15 @@ def check_source(manifest: dict, bundle: ModelBundle) -> None:
             f"the artifacts were exported from model '{manifest['model_id']}', not "
             f"'{bundle.model_id}': pass the source model with --model"
         )
+
+
+def _artifact_formats(manifest: dict) -> dict[str, ArtifactFormat]:
+    formats = {}
+    for name in manifest["artifacts"]:
+        if name not in FILENAME_FORMATS:
+            raise ArtifactError(f"artifact '{name}' is of no format edge-ser knows")
+        formats[name] = FILENAME_FORMATS[name]
+    return formats
 
 
 def verify(
@@ -74,40 +152,45 @@ def verify(
     check_source(manifest, bundle)
     labels = bundle.labels
     keras = bundle.runtime()
+    formats = _artifact_formats(manifest)
 
-    golden = golden_inputs()
     held_out = bundle.parity_patches()
-    patches = np.concatenate([g[2] for g in golden.values()] + [held_out])
-    keras_patch_probs = keras.predict_patches(patches)
-    clip_inputs = None
+    kinds = [PATCH_INPUT] + (
+        [WAVEFORM_INPUT] * any(f.input == WAVEFORM_INPUT for f in formats.values())
+    )
+    inputs = {kind: _model_inputs(kind, keras, held_out) for kind in kinds}
+    clips = None
     if data_dir is not None:
-        log_mels, targets = _labelled_clips(data_dir, corpus, labels, progress)
-        clip_inputs = (log_mels, targets, predict_clips(keras, log_mels))
+        paths, log_mels, targets = _labelled_clips(data_dir, corpus, labels, progress)
+        clips = _Clips(paths, log_mels, targets, predict_clips(keras, log_mels))
     golden_dir = dist / layout.GOLDEN_DIR
 
     artifacts: dict[str, dict] = {}
-    for name, entry in manifest["artifacts"].items():
-        fmt = FILENAME_FORMATS.get(name)
-        if fmt is None:
-            raise ArtifactError(f"artifact '{name}' is of no format edge-ser knows")
-        for runtime_name, runtime in open_runtimes(dist / name, entry, labels).items():
+    for name, fmt in formats.items():
+        model_inputs = inputs[fmt.input]
+        for runtime_name, runtime in open_runtimes(
+            dist / name, manifest["artifacts"][name], labels
+        ).items():
             log(f"checking {name} in {runtime_name}")
-            probs = runtime.predict_patches(patches)
-            patch_stats = parity.compare(keras_patch_probs, probs)
+            probs = runtime.predict_patches(model_inputs.x)
+            patch_stats = parity.compare(model_inputs.keras, probs)
             golden_diff = 0.0
             offset = 0
-            for signal, (_, _, signal_patches) in golden.items():
-                got = probs[offset : offset + len(signal_patches)]
-                offset += len(signal_patches)
+            for signal, rows in model_inputs.golden_rows.items():
+                got = probs[offset : offset + rows]
+                offset += rows
                 expected = read_expected(golden_dir, fmt.name, signal, len(labels))
                 if expected is None or expected.shape != got.shape:
                     raise ArtifactError(f"golden probabilities of '{name}' for '{signal}' missing")
                 golden_diff = max(golden_diff, float(np.abs(expected - got).max()))
             clip_stats = None
-            if clip_inputs is not None:
-                log_mels, targets, keras_clip_probs = clip_inputs
-                clip_probs = predict_clips(runtime, log_mels)
-                clip_stats = parity.clip_comparison(keras_clip_probs, clip_probs, targets, labels)
+            if clips is not None:
+                clip_probs = (
+                    _clip_window_probabilities(runtime, clips.paths)
+                    if fmt.input == WAVEFORM_INPUT
+                    else predict_clips(runtime, clips.log_mels)
+                )
+                clip_stats = parity.clip_comparison(clips.keras, clip_probs, clips.targets, labels)
             reasons = parity.failures(fmt.precision, patch_stats, clip_stats, thresholds)
             if golden_diff > parity.GOLDEN_REPRODUCTION:
                 reasons.append(
@@ -117,6 +200,7 @@ def verify(
             artifacts[f"{name} [{runtime_name}]"] = {
                 "artifact": name,
                 "runtime": runtime_name,
+                "input": fmt.input,
                 "precision": fmt.precision,
                 "passed": not reasons,
                 "failures": reasons,
@@ -124,16 +208,19 @@ def verify(
                 "clips": clip_stats,
                 "golden_max_abs_diff": golden_diff,
             }
+    patches, windows = inputs[PATCH_INPUT], inputs.get(WAVEFORM_INPUT)
     return {
         "report_version": REPORT_VERSION,
         "dist": str(dist),
         "model_id": manifest["model_id"],
         "labels": list(labels),
         "inputs": {
-            "golden_patches": int(len(patches) - len(held_out)),
-            "held_out_patches": int(len(held_out)),
+            "golden_patches": sum(patches.golden_rows.values()),
+            "held_out_patches": patches.held_out,
+            "golden_windows": sum(windows.golden_rows.values()) if windows else 0,
+            "held_out_windows": windows.held_out if windows else 0,
             "data_dir": str(data_dir) if data_dir else None,
-            "data_clips": len(clip_inputs[0]) if clip_inputs else 0,
+            "data_clips": len(clips.paths) if clips else 0,
         },
         "thresholds": thresholds,
         "passed": all(a["passed"] for a in artifacts.values()),
@@ -160,8 +247,15 @@ def format_report(report: dict) -> str:
         )
         lines.extend(f"    {reason}" for reason in a["failures"])
     inputs = report["inputs"]
+    windows = (
+        f", {inputs['golden_windows']} golden + {inputs['held_out_windows']} synthesized "
+        "held-out windows"
+        if inputs.get("golden_windows")
+        else ""
+    )
     lines.append(
         f"\n{inputs['golden_patches']} golden + {inputs['held_out_patches']} held-out patches"
+        + windows
         + (
             f", {inputs['data_clips']} clips from {inputs['data_dir']}"
             if inputs["data_clips"]

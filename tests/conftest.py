@@ -8,14 +8,14 @@ of 1.2 s; ``make_emotion_corpus`` writes other layouts into a folder of the test
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 from audio_factory import ravdess_name, write_audio
 
-from edge_ser.features import FeatureCache, default_cache_dir
+from edge_ser.features import CACHE_ENV_VAR, FeatureCache, default_cache_dir
 from edge_ser.labels import CANONICAL_LABELS, LABEL_INDEX
 
 USER_FEATURE_CACHE = default_cache_dir()  # before any test redirects it
@@ -45,12 +45,13 @@ def ravdess_dir(shared_data: Path) -> Path:
     return require_path(shared_data / RAVDESS_SUBDIR, "RAVDESS speech clips")
 
 
-@pytest.fixture(autouse=True)
-def isolated_feature_cache(tmp_path_factory, monkeypatch) -> Path:
+@pytest.fixture(scope="session", autouse=True)
+def isolated_feature_cache(tmp_path_factory) -> Iterator[Path]:
     """Point the default feature cache at a per-session temporary folder, never ``~/.cache``."""
-    directory = tmp_path_factory.getbasetemp() / "feature-cache"
-    monkeypatch.setenv("EDGE_SER_CACHE", str(directory))
-    return directory
+    directory = tmp_path_factory.mktemp("feature-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV_VAR, str(directory))
+        yield directory
 
 
 @pytest.fixture(scope="session")

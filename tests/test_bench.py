@@ -29,7 +29,7 @@ def bench_run(tiny_export, tmp_path_factory):  # noqa: F811
     """One short bench run: its exit code, stdout, JSON report and Markdown file."""
     out = tmp_path_factory.mktemp("bench")
     argv = [str(tiny_export.dist), "--model", str(tiny_export.model_dir), "--skip-hour"]
-    argv += ["--seconds", "2", "--repeats", "3", "--warmup", "1"]
+    argv += ["--seconds", "2", "--repeats", "3", "--warmup", "1", "--note", "A tiny model."]
     argv += ["--json", str(out / "bench.json"), "--markdown", str(out / "bench.md")]
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
@@ -95,6 +95,7 @@ def test_markdown_has_every_section(bench_run):
     for row in [*report["latency_ms"], *report["ratios"], *report["preprocessing"]]:
         assert f"| {row} |" in printed
     assert "| 1 minute |" in printed and "## Goals" in printed
+    assert printed.splitlines()[2] == "A tiny model." and report["note"] == "A tiny model."
 
 
 def test_without_dist_exports_the_model_first(tiny_export, monkeypatch, capsys):  # noqa: F811

@@ -198,8 +198,17 @@ def test_cli_json_report(tmp_path, tone_model, capsys):
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert tone_model == [tmp_path / "m"]
-    for key in ("n_clips", "accuracy", "uar", "macro_f1", "per_class", "labels", "confusion"):
-        assert key in report
+    assert set(report) == {
+        "n_clips",
+        "accuracy",
+        "uar",
+        "macro_f1",
+        "per_class",
+        "labels",
+        "confusion",
+        "skipped",
+        "corpus",
+    }
     assert report["confusion"] == EXPECTED_CONFUSION and report["n_clips"] == 6
     assert report["accuracy"] == pytest.approx(4 / 6)
     assert [item["reason"] for item in report["skipped"]] == ["label 'calm' unknown"]

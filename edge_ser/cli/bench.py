@@ -56,6 +56,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-hour", action="store_true", help="skip the 1-hour memory measurement"
     )
+    parser.add_argument("--note", default="", help="a remark to print under the title")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             hour=not args.skip_hour,
             log=log,
         )
+    report["note"] = args.note
     markdown = bench.to_markdown(report)
     print(markdown, end="")
     if args.json:

@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 from edge_ser.cli.common import add_model_argument
+from edge_ser.reference_preprocess import params
 
 HELP = "export int8/float32 TFLite, Core ML, labels, manifest and golden vectors (atomically)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from edge_ser.export.artifacts import DEFAULT_FORMATS, FORMATS
+    from edge_ser.export.artifacts import DEFAULT_FORMATS, FORMATS, WAVEFORM_FORMATS
 
     add_model_argument(parser)
     parser.add_argument("--out", type=Path, default=Path("dist"), help="output directory")
@@ -24,6 +25,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="FORMAT",
         help=f"formats to build (default: {' '.join(DEFAULT_FORMATS)}; also: "
         f"{' '.join(f for f in FORMATS if f not in DEFAULT_FORMATS)})",
+    )
+    parser.add_argument(
+        "--waveform",
+        action="store_true",
+        help="also build the waveform-in models (log-mel frontend inside; raw 16 kHz windows "
+        f"of {params.MIN_SAMPLES} samples in): {' '.join(WAVEFORM_FORMATS)}",
     )
     parser.add_argument("--force", action="store_true", help="replace an existing output dir")
 
@@ -37,9 +44,10 @@ def run(args: argparse.Namespace) -> int:
         args.formats,
         force=args.force,
         log=lambda line: print(line, file=sys.stderr),
+        waveform=args.waveform,
     )
     print(f"exported {manifest['model_id']} to {args.out}:")
     for name, entry in manifest["artifacts"].items():
-        print(f"  {name:<28} {entry['size_bytes'] / 1024:8.1f} KiB  {entry['description']}")
+        print(f"  {name:<32} {entry['size_bytes'] / 1024:8.1f} KiB  {entry['description']}")
     print(f"parity at export: {'passed' if manifest['parity']['passed'] else 'FAILED'}")
     return 0

@@ -36,6 +36,8 @@ class CoreMLRuntime:
         self._model = None
         self._labels: tuple[str, ...] = ()
         self._op_types: set[str] = set()
+        self._input_name = ""
+        self._input_shape: tuple[int, ...] = ()
         if path is not None:
             self.load(path)
 
@@ -60,6 +62,9 @@ class CoreMLRuntime:
         spec = self._model.get_spec()
         self._labels = spec_labels(spec)
         self._op_types = spec_op_types(spec)
+        feature = spec.description.input[0]
+        self._input_name = feature.name
+        self._input_shape = tuple(int(d) for d in feature.type.multiArrayType.shape)
         return self
 
     @property
@@ -73,16 +78,17 @@ class CoreMLRuntime:
         return set(self._op_types)
 
     def predict_patches(self, x: np.ndarray) -> np.ndarray:
-        """(n, len(labels)) float32 probabilities of (n, 96, 64, 1) float32 log-mel patches."""
+        """(n, len(labels)) float32 probabilities of n inputs of the model's input shape:
+        (n, 96, 64, 1) log-mel patches, or (n, 15600) windows for waveform-in models."""
         if self._model is None:
             raise RuntimeError("call load() first")
         x = np.asarray(x, np.float32)
-        if x.ndim != 4 or x.shape[1:] != layout.INPUT_SHAPE[1:]:
-            expected = ", ".join(str(d) for d in layout.INPUT_SHAPE[1:])
-            raise ValueError(f"expected patches of shape (n, {expected}), got {x.shape}")
+        if x.shape[1:] != self._input_shape[1:]:
+            expected = ", ".join(str(d) for d in self._input_shape[1:])
+            raise ValueError(f"expected inputs of shape (n, {expected}), got {x.shape}")
         rows = []
         for patch in x:
-            out = self._model.predict({layout.INPUT_NAME: patch[np.newaxis]})
+            out = self._model.predict({self._input_name: patch[np.newaxis]})
             probabilities = out[layout.COREML_PROBABILITIES_OUTPUT]
             rows.append([probabilities[label] for label in self._labels])
         return np.asarray(rows, np.float32).reshape(len(x), len(self._labels))

@@ -8,9 +8,9 @@ computes in float32 from its float16 inputs and rounds its result to float16, as
 program's declared output types say. An op or layer type that is not implemented here
 raises ``ModelError`` naming it when the model is loaded; nothing is skipped.
 
-Programs are exported for one patch (batch axis of size 1). ``predict_patches`` runs n
-patches at once along that axis, and one patch at a time if the program reshapes,
-transposes or reduces across it.
+Programs are exported for one input (batch axis of size 1): a log-mel patch, or a waveform
+window for waveform-in programs. ``predict_patches`` runs n inputs at once along that axis,
+and one at a time if the program reshapes, transposes or reduces across it.
 """
 
 from __future__ import annotations
@@ -249,6 +249,11 @@ MIL_OPS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "avg_pool": _mil_pool("average"),
     "reduce_mean": lambda a: _reduce(a["x"], a.get("axes"), a.get("keep_dims", False), np.mean),
     "reduce_max": lambda a: _reduce(a["x"], a.get("axes"), a.get("keep_dims", False), np.max),
+    "reduce_sum": lambda a: _reduce(a["x"], a.get("axes"), a.get("keep_dims", False), np.sum),
+    "square": lambda a: np.square(a["x"]),
+    "sqrt": lambda a: np.sqrt(a["x"]),
+    # MIL's log adds its epsilon input (default 1e-45) before taking the natural log.
+    "log": lambda a: np.log(a["x"] + np.float32(a.get("epsilon", 1e-45))),
     "add": lambda a: a["x"] + a["y"],
     "sub": lambda a: a["x"] - a["y"],
     "mul": lambda a: a["x"] * a["y"],
@@ -685,12 +690,13 @@ class CoreMLNumpyRuntime:
         return set(self._loaded.op_types)
 
     def predict_patches(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities of log-mel patches.
+        """Class probabilities of log-mel patches (or windows, for waveform-in programs).
 
         Parameters
         ----------
         x:
-            (n, 96, 64, 1) float32 log-mel patches.
+            (n, 96, 64, 1) float32 log-mel patches, or (n, 15600) float32 waveform windows:
+            n inputs of the program's input shape without its batch axis.
 
         Returns
         -------
@@ -701,7 +707,7 @@ class CoreMLNumpyRuntime:
         x = np.asarray(x, np.float32)
         if x.ndim != len(model.input_shape) or x.shape[1:] != model.input_shape[1:]:
             expected = ", ".join(str(d) for d in model.input_shape[1:])
-            raise ValueError(f"expected patches of shape (n, {expected}), got {x.shape}")
+            raise ValueError(f"expected inputs of shape (n, {expected}), got {x.shape}")
         if len(x) == 0:
             return np.zeros((0, len(model.labels)), np.float32)
         try:

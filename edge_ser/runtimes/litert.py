@@ -1,4 +1,4 @@
-"""LiteRT (TFLite) backend: runs ``.tflite`` artifacts one patch at a time, as an app does."""
+"""LiteRT (TFLite) backend: runs ``.tflite`` artifacts one input at a time, as an app does."""
 
 from __future__ import annotations
 
@@ -77,6 +77,8 @@ class LiteRTRuntime:
         return raw.astype(np.float32)
 
     def predict_patches(self, patches: np.ndarray) -> np.ndarray:
+        """``(n, labels)`` probabilities of n model inputs, each reshaped to the input shape:
+        ``(n, 96, 64, 1)`` log-mel patches, or ``(n, 15600)`` windows for waveform-in models."""
         patches = np.asarray(patches, dtype=np.float32)
         shape = self.input_shape
         rows = [self.invoke(self.quantize_input(p.reshape(shape)))[0] for p in patches]

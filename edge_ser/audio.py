@@ -143,6 +143,16 @@ def load(path: str | os.PathLike[str], target_sr: int = SAMPLE_RATE) -> np.ndarr
             raise _stopped_early(path, len(frames), handle.frames)
     mono = _to_mono(frames)
     _check_finite(path, mono, offset=0)
+    return to_mono_resampled(mono, source_sr, target_sr)
+
+
+def to_mono_resampled(
+    samples: np.ndarray, source_sr: int, target_sr: int = SAMPLE_RATE
+) -> np.ndarray:
+    """Average the channels of ``(n,)`` or ``(n, channels)`` float samples, resample them to
+    ``target_sr`` with soxr and clip to [-1, 1]: what ``load`` does after decoding."""
+    samples = np.asarray(samples, dtype=np.float32)
+    mono = samples if samples.ndim == 1 else _to_mono(samples)
     if source_sr != target_sr:
         mono = soxr.resample(mono, source_sr, target_sr, quality=RESAMPLER_QUALITY)
     return _clip(mono)

@@ -348,8 +348,6 @@ class Recognizer:
 
 def _to_standard_waveform(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """Mono float32 at 16 kHz in [-1, 1], as ``audio.load`` makes it."""
-    import soxr
-
     array = np.asarray(samples)
     if array.ndim not in (1, 2) or not np.issubdtype(array.dtype, np.floating):
         raise ValueError(
@@ -360,10 +358,7 @@ def _to_standard_waveform(samples: np.ndarray, sample_rate: int) -> np.ndarray:
         raise ValueError("the waveform has no samples")
     if not np.isfinite(array).all():
         raise ValueError("the waveform contains non-finite samples (NaN or infinity)")
-    mono = array.astype(np.float32) if array.ndim == 1 else array.mean(axis=1, dtype=np.float32)
-    if sample_rate != params.SAMPLE_RATE:
-        mono = soxr.resample(mono, sample_rate, params.SAMPLE_RATE, quality=audio.RESAMPLER_QUALITY)
-    return np.clip(mono, -1.0, 1.0).astype(np.float32, copy=False)
+    return audio.to_mono_resampled(array, sample_rate, params.SAMPLE_RATE)
 
 
 def _read_labels(path: Path) -> tuple[str, ...] | None:

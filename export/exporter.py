@@ -27,7 +27,7 @@ from edge_ser.export.artifacts import (
     ExportContext,
     open_runtimes,
 )
-from edge_ser.export.golden import golden_inputs, signal_inputs, write_golden
+from edge_ser.export.golden import golden_probabilities, write_golden
 from edge_ser.export.manifest import (
     build_manifest,
     digest,
@@ -52,15 +52,12 @@ def coreml_metadata(bundle: ModelBundle) -> dict:
 
 
 def _record_golden(directory: Path, entries: dict, labels: tuple[str, ...]) -> None:
-    golden = golden_inputs()
     probabilities: dict[str, dict[str, np.ndarray]] = {}
     for filename, entry in entries.items():
         runtime = next(iter(open_runtimes(directory / filename, entry, labels).values()))
-        kind = FORMATS[entry["format"]].input
-        probabilities[entry["format"]] = {
-            name: runtime.predict_patches(signal_inputs(kind, wave, patches))
-            for name, (wave, _, patches) in golden.items()
-        }
+        probabilities[entry["format"]] = golden_probabilities(
+            runtime, FORMATS[entry["format"]].input
+        )
     int8 = entries.get(layout.INT8_TFLITE, {}).get("input")
     quant = (int8["scale"], int8["zero_point"]) if int8 and "scale" in int8 else None
     write_golden(directory / layout.GOLDEN_DIR, probabilities, quant)

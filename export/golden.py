@@ -48,6 +48,19 @@ def signal_inputs(input_kind: str, waveform: np.ndarray, patches: np.ndarray) ->
     return waveform_windows(waveform) if input_kind == WAVEFORM_INPUT else patches
 
 
+def golden_probabilities(runtime, input_kind: str) -> dict[str, np.ndarray]:
+    """``signal -> (n, labels)`` probabilities of ``runtime`` on every golden signal.
+
+    One runtime call per signal, so that the probabilities recorded at export and those
+    reproduced by ``verify`` come from identical calls (a batched evaluator's rounding can
+    depend on the batch).
+    """
+    return {
+        name: runtime.predict_patches(signal_inputs(input_kind, wave, patches))
+        for name, (wave, _, patches) in golden_inputs().items()
+    }
+
+
 def probs_file(name: str, artifact: str) -> str:
     return f"{name}.probs.{artifact}.f32"
 

@@ -40,7 +40,12 @@ from edge_ser.export.artifacts import (
     ArtifactFormat,
     open_runtimes,
 )
-from edge_ser.export.golden import golden_inputs, read_expected, signal_inputs
+from edge_ser.export.golden import (
+    golden_inputs,
+    golden_probabilities,
+    read_expected,
+    signal_inputs,
+)
 from edge_ser.export.manifest import ArtifactError, check_artifacts, read_manifest
 from edge_ser.features import FeatureCache
 from edge_ser.reference_preprocess import params, waveform_to_log_mel
@@ -55,7 +60,7 @@ class _Inputs:
 
     x: np.ndarray
     keras: np.ndarray  # (n, labels) Keras probabilities of the reference patches of x
-    golden_rows: dict[str, int]  # golden signal -> its number of rows, in order
+    golden: int  # rows from the golden signals
     held_out: int
 
 
@@ -90,7 +95,7 @@ def _model_inputs(input_kind: str, keras, held_out: np.ndarray) -> _Inputs:
     return _Inputs(
         x=x,
         keras=keras.predict_patches(reference),
-        golden_rows={name: len(rows) for name, rows in zip(golden, per_signal, strict=True)},
+        golden=sum(len(rows) for rows in per_signal),
         held_out=len(held_out_x),
     )
 
@@ -175,10 +180,7 @@ def verify(
             probs = runtime.predict_patches(model_inputs.x)
             patch_stats = parity.compare(model_inputs.keras, probs)
             golden_diff = 0.0
-            offset = 0
-            for signal, rows in model_inputs.golden_rows.items():
-                got = probs[offset : offset + rows]
-                offset += rows
+            for signal, got in golden_probabilities(runtime, fmt.input).items():
                 expected = read_expected(golden_dir, fmt.name, signal, len(labels))
                 if expected is None or expected.shape != got.shape:
                     raise ArtifactError(f"golden probabilities of '{name}' for '{signal}' missing")
@@ -215,9 +217,9 @@ def verify(
         "model_id": manifest["model_id"],
         "labels": list(labels),
         "inputs": {
-            "golden_patches": sum(patches.golden_rows.values()),
+            "golden_patches": patches.golden,
             "held_out_patches": patches.held_out,
-            "golden_windows": sum(windows.golden_rows.values()) if windows else 0,
+            "golden_windows": windows.golden if windows else 0,
             "held_out_windows": windows.held_out if windows else 0,
             "data_dir": str(data_dir) if data_dir else None,
             "data_clips": len(clips.paths) if clips else 0,

@@ -409,3 +409,14 @@ def test_speaker_folds_cover_every_speaker_once_and_balance_counts():
     sizes = [len(test) for _, test in folds]
     assert max(sizes) - min(sizes) <= 3  # largest-first greedy: 37..39 of 152 clips per fold
     assert speaker_folds(clips, k=4, seed=1) == folds
+
+
+def test_linked_folders_are_followed_once_and_cycles_do_not_loop(tmp_path):
+    real = tmp_path / "real" / "Actor_01"
+    write_tree(real, [ravdess_name(3, 1)])
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "Actor_01").symlink_to(real, target_is_directory=True)
+    (real / "loop").symlink_to(corpus, target_is_directory=True)  # corpus -> real -> corpus
+    scan = discover(corpus)
+    assert [clip.path.name for clip in scan.clips] == [ravdess_name(3, 1)]

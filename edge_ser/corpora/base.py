@@ -80,10 +80,17 @@ def audio_files(root: Path) -> list[Path]:
     """Audio files (``AUDIO_EXTENSIONS``, any case) under ``root``, sorted.
 
     Hidden files and folders (``.name``, e.g. macOS ``._clip.wav`` resource forks) are
-    ignored; symbolic links to folders are not followed.
+    ignored; symbolic links to folders are followed, each real folder visited once (so a
+    corpus assembled from links works and a link cycle cannot loop).
     """
     found = []
-    for folder, subfolders, names in os.walk(root):
+    visited: set[str] = set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in visited:
+            subfolders[:] = []
+            continue
+        visited.add(real)
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
         found.extend(
             Path(folder) / name

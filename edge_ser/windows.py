@@ -44,7 +44,7 @@ def waveform_windows(waveform: np.ndarray) -> np.ndarray:
     return np.array(views[:: params.PATCH_HOP_SAMPLES], dtype=np.float32)
 
 
-def synthesize_windows(patches: np.ndarray, iterations: int = 8, seed: int = 0) -> np.ndarray:
+def synthesize_windows(patches: np.ndarray, iterations: int = 32, seed: int = 0) -> np.ndarray:
     """Windows whose reference log-mel resembles given patches (Griffin-Lim reconstruction).
 
     Used where real speech is needed as waveforms but only log-mel patches are at hand: the
@@ -52,8 +52,9 @@ def synthesize_windows(patches: np.ndarray, iterations: int = 8, seed: int = 0) 
     held-out inputs of ``verify``. Each band's mel energy is spread over its triangle
     (divided by the triangle's area) to estimate the magnitude spectrum; phases come from
     ``iterations`` rounds of Griffin-Lim with the reference framing and window. The result
-    only approximates the patch (mean absolute log-mel difference 0.05 to 0.1 on speech);
-    callers that need a reference recompute the log-mel of the returned windows.
+    only approximates the patch (mean absolute log-mel difference 0.05 to 0.08 on speech after
+    32 rounds, about 0.01 more after 8); callers that need a reference recompute the log-mel
+    of the returned windows.
 
     Parameters
     ----------

@@ -30,7 +30,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -47,6 +46,7 @@ from edge_ser.errors import EdgeSerError
 from edge_ser.features import FeatureCache
 from edge_ser.metrics import Scores, score
 from edge_ser.reference_preprocess import params
+from edge_ser.reports import emit
 from edge_ser.train import (
     CALIBRATION_PATCHES,
     LabelledClips,
@@ -375,12 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     except EdgeSerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    markdown = to_markdown(report)
-    print(markdown, end="")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
-    if args.markdown:
-        args.markdown.write_text(markdown)
+    emit(report, to_markdown(report), args.json, args.markdown)
     return 0
 
 

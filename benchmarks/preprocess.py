@@ -28,7 +28,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse  # noqa: E402
 import functools  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -52,6 +51,7 @@ from edge_ser.reference_preprocess import (  # noqa: E402
     waveform_to_log_mel,
 )
 from edge_ser.reference_preprocess.signals import voice  # noqa: E402
+from edge_ser.reports import emit  # noqa: E402
 
 # librosa centres the 400-sample window inside each 512-sample FFT frame; padding the input by
 # this many zeros on both sides makes its frames cover exactly the reference frames.
@@ -280,12 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         "results": [asdict(r) for r in results],
         "speedups": speedups,
     }
-    markdown = to_markdown(report)
-    print(markdown, end="")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
-    if args.markdown:
-        args.markdown.write_text(markdown)
+    emit(report, to_markdown(report), args.json, args.markdown)
     return 0
 
 

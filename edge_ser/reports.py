@@ -126,3 +126,14 @@ Not for decisions about people (hiring, health, policing, credit).
 
 {license_text}
 """
+
+
+def emit(report: dict, markdown: str, json_path: Path | None, markdown_path: Path | None) -> None:
+    """Print a benchmark's Markdown table and write it and the JSON report where asked."""
+    import json
+
+    print(markdown, end="")
+    if json_path:
+        json_path.write_text(json.dumps(report, indent=2) + "\n")
+    if markdown_path:
+        markdown_path.write_text(markdown)

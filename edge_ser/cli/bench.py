@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -88,10 +87,7 @@ def run(args: argparse.Namespace) -> int:
             log=log,
         )
     report["note"] = args.note
-    markdown = bench.to_markdown(report)
-    print(markdown, end="")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
-    if args.markdown:
-        args.markdown.write_text(markdown)
+    from edge_ser.reports import emit
+
+    emit(report, bench.to_markdown(report), args.json, args.markdown)
     return 0

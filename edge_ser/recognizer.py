@@ -280,6 +280,7 @@ class Recognizer:
             raise ModelError(f"model not found: '{path}'")
         if path.is_dir() and (path / layout.MANIFEST_JSON).is_file():
             path = path / layout.INT8_TFLITE
+        _reject_waveform_model(path)
         suffix = path.suffix.lower()
         if suffix == ".tflite":
             return cls(_litert_runtime(path, num_threads), f"LiteRT {path}")
@@ -383,6 +384,20 @@ def _litert_runtime(path: Path, num_threads: int | None) -> Runtime:
         quant = entry.get("input", {})
         quantization = (quant["scale"], quant["zero_point"]) if "scale" in quant else None
     return LiteRTRuntime(path, labels, num_threads=num_threads, input_quantization=quantization)
+
+
+def _reject_waveform_model(path: Path) -> None:
+    """Waveform-in artifacts are for apps (and ``verify``); Python predicts from patches."""
+    from edge_ser.export import layout
+    from edge_ser.export.artifacts import FILENAME_FORMATS, WAVEFORM_INPUT
+
+    fmt = FILENAME_FORMATS.get(path.name)
+    if fmt is not None and fmt.input == WAVEFORM_INPUT:
+        raise ModelError(
+            f"'{path.name}' takes raw 15600-sample windows and is meant for apps; in Python use "
+            f"the patch model of the same export (e.g. '{layout.INT8_TFLITE}'), which "
+            "verify proves equivalent"
+        )
 
 
 def _coreml_runtime(path: Path) -> Runtime:

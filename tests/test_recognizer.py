@@ -367,3 +367,13 @@ def test_stream_rejects_bad_chunks(float_recognizer):
         stream.feed(np.full(1000, np.inf, dtype=np.float32))
     with pytest.raises(ValueError, match="smoothing"):
         float_recognizer.stream(smoothing=0)
+
+
+def test_waveform_in_artifacts_are_refused_with_a_pointer_to_the_patch_model(tmp_path):
+    from edge_ser.errors import ModelError
+    from edge_ser.export import layout
+
+    path = tmp_path / layout.WAVEFORM_INT8_TFLITE
+    path.write_bytes(b"refused by its name before anything is loaded")
+    with pytest.raises(ModelError, match=layout.INT8_TFLITE):
+        Recognizer.load(path)

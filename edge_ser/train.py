@@ -4,8 +4,8 @@ One epoch draws ``crops_per_class`` random 96-frame crops per label from the tra
 log-mels (class-balanced sampling; random crop positions are the time-shift augmentation),
 augments them in a tf.data pipeline (``edge_ser.augment``) and fits the CNN. After each epoch
 the model is scored on the validation speakers' clips (clip = mean of patch probabilities)
-and training stops when the validation UAR has not improved for ``patience`` epochs; the
-best epoch's weights are kept.
+and, after ``warmup_epochs``, training stops when the validation UAR has not improved for
+``patience`` epochs; the best epoch's weights are kept.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ class TrainConfig:
     weight_decay: float = 1e-3
     label_smoothing: float = 0.1
     patience: int = 20
+    # Validation scores of the first epochs are noise (batch-norm statistics still settling):
+    # during warm-up the latest weights are kept and training cannot stop.
+    warmup_epochs: int = 8
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -202,7 +205,7 @@ def fit(
         history["accuracy"].append(float(result.history["accuracy"][0]))
         history["val_uar"].append(val_scores.uar)
         history["val_accuracy"].append(val_scores.accuracy)
-        improved = val_scores.uar > best["uar"]
+        improved = epoch <= config.warmup_epochs or val_scores.uar > best["uar"]
         if improved:
             best = {"uar": val_scores.uar, "epoch": epoch, "weights": model.get_weights()}
         log(

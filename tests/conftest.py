@@ -8,6 +8,8 @@ of 1.2 s; ``make_emotion_corpus`` writes other layouts into a folder of the test
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -24,6 +26,23 @@ RAVDESS_SUBDIR = "ravdess-speech-actors01-20"
 
 CORPUS_SECONDS = 1.2
 CORPUS_SAMPLE_RATE = 16000
+
+
+PROTECTED_PREFIX = "/dev/"
+DELETING_EVENTS = {"os.remove", "os.rename", "os.rmdir", "shutil.rmtree", "shutil.move"}
+
+
+def _refuse_deleting_devices(event: str, args: tuple) -> None:
+    """Tests run as root in CI: no code under test may remove or rename a device node."""
+    if event in DELETING_EVENTS:
+        for arg in args:
+            if isinstance(arg, (str, bytes, os.PathLike)):
+                path = os.fsdecode(os.fspath(arg))
+                if path.startswith(PROTECTED_PREFIX):
+                    raise PermissionError(f"test tried {event} on {path}")
+
+
+sys.addaudithook(_refuse_deleting_devices)
 
 
 def require_path(path: Path, what: str) -> Path:

@@ -24,6 +24,23 @@ from edge_ser.bundle import (
 from edge_ser.reports import model_card
 
 
+def load_cross_validation(path: Path) -> dict:
+    """Cross-validation figures for the model card, from ``edge-ser cv --json`` or from
+    ``benchmarks/accuracy.py --json`` (its edge-ser float32 row, with the int8 row as ``int8``)."""
+    report = json.loads(Path(path).read_text())
+    if "results" not in report:
+        return report
+    edge_rows = {row: r for row, r in report["results"].items() if row.startswith("edge-ser")}
+    float_row = next(r for row, r in edge_rows.items() if "float32" in row)
+    int8_row = next((r for row, r in edge_rows.items() if "int8" in row), None)
+    protocol = (
+        f"benchmarks/accuracy.py, at most {report['edge_ser_epochs']} epochs, "
+        f"patience {report['edge_ser_patience']}"
+    )
+    figures = {"folds": report["folds"], "n_clips": report["n_clips"], "protocol": protocol}
+    return {**figures, **float_row, **({"int8": int8_row} if int8_row else {})}
+
+
 def promote(
     run_dir: Path, cross_validation: dict | None = None, target: Path = BUNDLED_DIR
 ) -> None:
@@ -44,9 +61,14 @@ def promote(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m edge_ser.promote", description=__doc__)
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--cv", type=Path, default=None, help="JSON written by edge-ser cv --json")
+    parser.add_argument(
+        "--cv",
+        type=Path,
+        default=None,
+        help="JSON of edge-ser cv --json or of benchmarks/accuracy.py --json",
+    )
     args = parser.parse_args(argv)
-    promote(args.run_dir, json.loads(args.cv.read_text()) if args.cv else None)
+    promote(args.run_dir, load_cross_validation(args.cv) if args.cv else None)
     print(f"bundled model is now {args.run_dir}")
     return 0
 

@@ -92,8 +92,17 @@ def model_card(summary: dict, cross_validation: dict | None = None) -> str:
             f"on {cv['n_clips']} clips: UAR {cv['uar']['mean']:.3f} +- {cv['uar']['std']:.3f}, "
             f"accuracy {cv['accuracy']['mean']:.3f} +- {cv['accuracy']['std']:.3f}, macro-F1 "
             f"{cv['macro_f1']['mean']:.3f} +- {cv['macro_f1']['std']:.3f} (mean +- std over folds; "
-            f"per fold UAR: {', '.join(f'{u:.3f}' for u in cv['uar']['folds'])}).\n"
+            f"per fold UAR: {', '.join(f'{u:.3f}' for u in cv['uar']['folds'])})"
+            + (f"; protocol: {cv['protocol']}" if "protocol" in cv else "")
+            + ".\n"
         )
+        if "int8" in cv:
+            q = cv["int8"]
+            cv_text += (
+                f"\nThe same fold models as full-integer int8 TFLite: UAR {q['uar']['mean']:.3f} "
+                f"+- {q['uar']['std']:.3f}, accuracy {q['accuracy']['mean']:.3f} "
+                f"+- {q['accuracy']['std']:.3f}.\n"
+            )
     return f"""# Model card: {summary["model_id"]}
 
 Compact CNN ({summary["parameters"]:,} parameters, {summary["macs_per_patch"] / 1e6:.1f} M

@@ -22,9 +22,8 @@ from tqdm import tqdm
 from edge_ser import audio
 from edge_ser.reference_preprocess import (
     log_mel_to_patches,
-    pad_to_min_length,
     params,
-    waveform_to_log_mel,
+    waveform_to_padded_log_mel,
 )
 
 CACHE_ENV_VAR = "EDGE_SER_CACHE"
@@ -36,15 +35,9 @@ def default_cache_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "edge-ser" / "features"
 
 
-def waveform_log_mel(waveform: np.ndarray) -> np.ndarray:
-    """Log-mel of a 16 kHz waveform after the reference pad policy (>= one patch of frames)."""
-    padded, _ = pad_to_min_length(waveform)
-    return waveform_to_log_mel(padded, params.SAMPLE_RATE)
-
-
 def file_log_mel(path: Path) -> np.ndarray:
     """Decode, downmix and resample ``path``, then compute its log-mel (no cache)."""
-    return waveform_log_mel(audio.load(path, target_sr=params.SAMPLE_RATE))
+    return waveform_to_padded_log_mel(audio.load(path, target_sr=params.SAMPLE_RATE))
 
 
 def clip_patches(log_mel: np.ndarray) -> np.ndarray:

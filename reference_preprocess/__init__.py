@@ -14,6 +14,7 @@ from edge_ser.reference_preprocess.log_mel import (
     pad_to_min_length,
     periodic_hann_window,
     waveform_to_log_mel,
+    waveform_to_padded_log_mel,
     waveform_to_patches,
 )
 from edge_ser.reference_preprocess.params import (
@@ -59,5 +60,6 @@ __all__ = [
     "pad_to_min_length",
     "periodic_hann_window",
     "waveform_to_log_mel",
+    "waveform_to_padded_log_mel",
     "waveform_to_patches",
 ]

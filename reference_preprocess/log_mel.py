@@ -265,6 +265,18 @@ def pad_to_min_length(waveform: np.ndarray) -> tuple[np.ndarray, bool]:
     return np.pad(array, (0, missing)), True
 
 
+def waveform_to_padded_log_mel(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """The pad policy, then the log-mel: a clip's full log-mel, at least one patch long.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(max(num_frames, 96), 64)``, float32.
+    """
+    padded, _ = pad_to_min_length(waveform)
+    return waveform_to_log_mel(padded, sample_rate)
+
+
 def waveform_to_patches(
     waveform: np.ndarray,
     sample_rate: int = SAMPLE_RATE,
@@ -295,5 +307,4 @@ def waveform_to_patches(
         As `waveform_to_log_mel`, or ``hop_frames`` not a positive integer.
     """
     _check_hop_frames(hop_frames)
-    padded, _ = pad_to_min_length(waveform)
-    return log_mel_to_patches(waveform_to_log_mel(padded, sample_rate), hop_frames)
+    return log_mel_to_patches(waveform_to_padded_log_mel(waveform, sample_rate), hop_frames)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_ser.reference_preprocess import signals
-from edge_ser.reference_preprocess.log_mel import pad_to_min_length, waveform_to_log_mel
+from edge_ser.reference_preprocess.log_mel import waveform_to_padded_log_mel
 from edge_ser.reference_preprocess.params import (
     MIN_SAMPLES,
     NUM_MEL_BANDS,
@@ -71,18 +71,6 @@ SIGNALS: tuple[GoldenSignal, ...] = (
 )
 
 
-def golden_log_mel(waveform: np.ndarray) -> np.ndarray:
-    """The golden log-mel of a waveform: pad policy, then the reference log-mel.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(num_frames, 64)``, float32.
-    """
-    padded, _ = pad_to_min_length(waveform)
-    return waveform_to_log_mel(padded)
-
-
 def read_f32(path: Path, columns: int | None = None) -> np.ndarray:
     """Read a raw little-endian float32 golden file, reshaped to ``(-1, columns)`` if given."""
     values = np.fromfile(path, dtype=GOLDEN_DTYPE).astype(np.float32)
@@ -113,7 +101,7 @@ def write_golden(directory: Path = GOLDEN_DIR) -> list[dict]:
     entries = []
     for signal in SIGNALS:
         waveform = signal.make(signal.num_samples)
-        log_mel = golden_log_mel(waveform)
+        log_mel = waveform_to_padded_log_mel(waveform)
         waveform.astype(GOLDEN_DTYPE).tofile(directory / f"{signal.name}{WAVE_SUFFIX}")
         log_mel.astype(GOLDEN_DTYPE).tofile(directory / f"{signal.name}{LOG_MEL_SUFFIX}")
         entries.append(

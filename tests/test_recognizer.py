@@ -19,9 +19,9 @@ from model_factory import make_model_dir
 from edge_ser import Recognizer, audio
 from edge_ser.errors import ModelError
 from edge_ser.export import layout
-from edge_ser.features import clip_patches, file_log_mel, waveform_log_mel
+from edge_ser.features import clip_patches, file_log_mel
 from edge_ser.recognizer import PatchFramer, hop_frames_from_seconds
-from edge_ser.reference_preprocess import params, waveform_to_patches
+from edge_ser.reference_preprocess import params, waveform_to_padded_log_mel, waveform_to_patches
 from edge_ser.reference_preprocess.signals import voice
 from edge_ser.runtimes.keras_runtime import KerasRuntime
 from edge_ser.runtimes.litert import LiteRTRuntime
@@ -284,7 +284,7 @@ def test_patch_framer_pads_short_audio_like_the_reference():
     assert len(framer.push(waveform[:6000])) == 0 and len(framer.push(waveform[6000:])) == 0
     tail, padded = framer.finish()
     assert padded
-    expected = clip_patches(waveform_log_mel(waveform))
+    expected = clip_patches(waveform_to_padded_log_mel(waveform))
     np.testing.assert_allclose(tail, expected, atol=LOG_MEL_ATOL)
 
 

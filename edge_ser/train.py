@@ -27,7 +27,7 @@ from edge_ser.errors import DataError
 from edge_ser.features import FeatureCache
 from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.metrics import Scores, score
-from edge_ser.model import ModelConfig, count_macs, save_for_inference
+from edge_ser.model import ModelConfig, centre_patches, count_macs, save_for_inference
 from edge_ser.reference_preprocess import params
 
 CALIBRATION_PATCHES = 128  # int8 calibration, from training speakers
@@ -129,10 +129,9 @@ def sample_crops(
     return x, y
 
 
-def input_scale(x: np.ndarray) -> float:
+def input_scale(x: np.ndarray, per_band: bool = False) -> float:
     """1 / standard deviation of mean-removed patches (the model's fixed input scale)."""
-    centred = x - x.mean(axis=(1, 2), keepdims=True)
-    return float(1.0 / max(centred.std(), 1e-6))
+    return float(1.0 / max(centre_patches(x, per_band).std(), 1e-6))
 
 
 def representative_patches(data: LabelledClips, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -167,7 +166,10 @@ def fit(
     check_trainable(train, val)
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    scale = input_scale(sample_crops(train, 64, np.random.default_rng(config.seed))[0])
+    scale = input_scale(
+        sample_crops(train, 64, np.random.default_rng(config.seed))[0],
+        config.model.per_band_normalization,
+    )
     model = build_model(config.model, train.labels, input_scale=scale)
     steps = math.ceil(config.crops_per_class * len(train.labels) / config.batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(

@@ -158,6 +158,17 @@ def nchw_axis(axis: int, rank: int) -> int:
     return NHWC_TO_NCHW[axis] if rank == 4 else axis
 
 
+def reshape_target(step: Step) -> tuple[int, int, int]:
+    """Keras (NHWC) target shape of a ``Reshape`` between two rank-4 tensors."""
+    shape = step.output_shape
+    if step.input_rank != 4 or len(shape) != 3:
+        raise ModelError(
+            f"layer {step.name!r} (Reshape) must map an image tensor to an image tensor, "
+            f"got rank {step.input_rank} -> {len(shape) + 1}"
+        )
+    return shape
+
+
 def batch_norm_stats(bn: keras.layers.BatchNormalization) -> dict[str, np.ndarray | float]:
     """``gamma``, ``beta``, ``mean``, ``variance`` (float32, per channel) and ``epsilon``."""
     rank = len(bn.input.shape)

@@ -32,6 +32,7 @@ from edge_ser.export.coreml_layers import (
     nchw_axis,
     plan_layers,
     pool_geometry,
+    reshape_target,
 )
 from edge_ser.frontend import frontend_weights
 from edge_ser.reference_preprocess import params
@@ -47,7 +48,8 @@ def _identity(x: Var, step: Step) -> Var:
 
 
 def _standardize(x: Var, step: Step) -> Var:
-    mean = mb.reduce_mean(x=x, axes=[1, 2, 3], keep_dims=True, name=f"{step.name}_mean")
+    axes = [nchw_axis(axis, 4) for axis in step.layer.mean_axes]
+    mean = mb.reduce_mean(x=x, axes=axes, keep_dims=True, name=f"{step.name}_mean")
     centered = mb.sub(x=x, y=mean, name=f"{step.name}_center")
     return mb.mul(x=centered, y=np.float32(step.layer.scale), name=f"{step.name}_scale")
 
@@ -143,6 +145,13 @@ def _flatten(x: Var, step: Step) -> Var:
     return mb.reshape(x=nhwc, shape=[1, int(np.prod(step.output_shape))], name=f"{step.name}_flat")
 
 
+def _reshape(x: Var, step: Step) -> Var:
+    shape = reshape_target(step)
+    nhwc = mb.transpose(x=x, perm=[0, 2, 3, 1], name=f"{step.name}_nhwc")
+    folded = mb.reshape(x=nhwc, shape=[1, *shape], name=f"{step.name}_reshape")
+    return mb.transpose(x=folded, perm=[0, 3, 1, 2], name=f"{step.name}_nchw")
+
+
 def _dense(x: Var, step: Step) -> Var:
     weight, bias = dense_weights(step)
     y = mb.linear(x=x, weight=weight, bias=bias, name=f"{step.name}_linear")
@@ -163,6 +172,7 @@ TRANSLATORS: dict[str, Callable[[Var, Step], Var]] = {
     "GlobalAveragePooling2D": _global_average,
     "GlobalMaxPooling2D": _global_max,
     "Flatten": _flatten,
+    "Reshape": _reshape,
     "Dense": _dense,
     "Dropout": _identity,
     "Softmax": _activation,

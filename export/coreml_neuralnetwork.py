@@ -31,6 +31,7 @@ from edge_ser.export.coreml_layers import (
     nchw_axis,
     plan_layers,
     pool_geometry,
+    reshape_target,
 )
 
 PRECISIONS = ("float32", "float16")
@@ -44,7 +45,8 @@ def _identity(builder: NeuralNetworkBuilder, x: str, step: Step) -> str:
 
 def _standardize(builder: NeuralNetworkBuilder, x: str, step: Step) -> str:
     mean, centered, scaled = (f"{step.name}_{s}" for s in ("mean", "center", "scale"))
-    builder.add_reduce_mean(mean, x, mean, axes=[1, 2, 3], keepdims=True)
+    axes = [nchw_axis(axis, 4) for axis in step.layer.mean_axes]
+    builder.add_reduce_mean(mean, x, mean, axes=axes, keepdims=True)
     builder.add_subtract_broadcastable(centered, [x, mean], centered)
     builder.add_elementwise(scaled, [centered], scaled, "MULTIPLY", alpha=step.layer.scale)
     return scaled
@@ -164,6 +166,15 @@ def _flatten(builder: NeuralNetworkBuilder, x: str, step: Step) -> str:
     return flat
 
 
+def _reshape(builder: NeuralNetworkBuilder, x: str, step: Step) -> str:
+    shape = reshape_target(step)
+    nhwc, folded, nchw = (f"{step.name}_{s}" for s in ("nhwc", "reshape", "nchw"))
+    builder.add_transpose(nhwc, [0, 2, 3, 1], x, nhwc)
+    builder.add_reshape_static(folded, nhwc, folded, [1, *shape])
+    builder.add_transpose(nchw, [0, 3, 1, 2], folded, nchw)
+    return nchw
+
+
 def _dense(builder: NeuralNetworkBuilder, x: str, step: Step) -> str:
     weight, bias = dense_weights(step)
     name = f"{step.name}_inner_product"
@@ -194,6 +205,7 @@ TRANSLATORS: dict[str, Translator] = {
     "GlobalAveragePooling2D": _global_average,
     "GlobalMaxPooling2D": _global_max,
     "Flatten": _flatten,
+    "Reshape": _reshape,
     "Dense": _dense,
     "Dropout": _identity,
     "Softmax": _activation,

@@ -68,6 +68,15 @@ def test_throughput_against_peak(bench_run):
     assert "64 int8 MAC per cycle" in t["assumption"]
 
 
+def test_matrix_multiplication_ceiling(bench_run):
+    _, _, report, _ = bench_run
+    g = report["gemm_ceiling"]
+    assert g["macs"] == bench.GEMM_LAYERS * bench.GEMM_CHANNELS**2 * 48 * 16
+    assert g["float32_over_int8"] == pytest.approx(g["float32_ms"] / g["int8_ms"])
+    for precision in ("int8", "float32"):
+        assert g[f"{precision}_gmacs"] == pytest.approx(g["macs"] / g[f"{precision}_ms"] / 1e6)
+
+
 def test_preprocessing_end_to_end_sizes_memory_goals(bench_run, tiny_export):  # noqa: F811
     _, _, report, _ = bench_run
     prep = report["preprocessing"]
@@ -76,16 +85,22 @@ def test_preprocessing_end_to_end_sizes_memory_goals(bench_run, tiny_export):  #
         assert "librosa" in prep
     for row in prep.values():
         assert row["audio_seconds"] == 2.0 and row["x_real_time"] > 0
-    e2e = report["end_to_end"]
-    assert e2e["audio_seconds"] == pytest.approx(2.0) and e2e["windows"] == 3
-    assert e2e["x_real_time"] > 0 and e2e["decode_resample_x_real_time"] > 0
+    assert set(report["end_to_end"]) == set(bench.RECORDINGS)
+    for name, e2e in report["end_to_end"].items():
+        assert e2e["source_rate_hz"] == bench.RECORDINGS[name][0]
+        assert e2e["audio_seconds"] == pytest.approx(2.0) and e2e["windows"] == 3
+        assert e2e["x_real_time"] == pytest.approx(2.0 / e2e["median_s"])
+        assert set(e2e["stage_seconds"]) == set(bench.STAGES)
+        assert all(seconds > 0 for seconds in e2e["stage_seconds"].values())
     sizes = {a["file"]: a["size_bytes"] for a in report["artifacts"]}
     for name in (layout.INT8_TFLITE, layout.FLOAT32_TFLITE):
         assert sizes[name] == (tiny_export.dist / name).stat().st_size
     (minute,) = report["memory"].values()
     assert minute["audio_seconds"] == 60.0 and minute["windows"] == 1 + (960000 - 15600) // 7680
     assert 0 < minute["rss_after_load_mib"] <= minute["peak_rss_mib"]
-    assert len(report["goals"]) == 3 and all(isinstance(g["met"], bool) for g in report["goals"])
+    goals = report["goals"]
+    assert len(goals) == 2 + len(bench.RECORDINGS)
+    assert all(isinstance(g["met"], bool) for g in goals)
 
 
 def test_markdown_has_every_section(bench_run):
@@ -94,6 +109,7 @@ def test_markdown_has_every_section(bench_run):
         assert f"## {heading}" in printed
     for row in [*report["latency_ms"], *report["ratios"], *report["preprocessing"]]:
         assert f"| {row} |" in printed
+    assert all(f"| {name} |" in printed for name in bench.RECORDINGS)
     assert "| 1 minute |" in printed and "## Goals" in printed
     assert printed.splitlines()[2] == "A tiny model." and report["note"] == "A tiny model."
 

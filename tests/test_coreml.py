@@ -224,6 +224,12 @@ def test_saved_spec_has_io_names_labels_and_metadata(exported, name, specificati
     [
         (_feature_model, "features"),
         (lambda: build_edge_ser_model(ModelConfig(frequency_head=False)), "global_average"),
+        (lambda: build_edge_ser_model(ModelConfig(band_fold=1)), "unfolded"),
+        (lambda: build_edge_ser_model(ModelConfig(band_fold=4)), "folded"),
+        (
+            lambda: build_edge_ser_model(ModelConfig(per_band_normalization=True)),
+            "per_band_normalization",
+        ),
     ],
 )
 def test_other_layers_match_keras(make_model, name, patches, tmp_path):

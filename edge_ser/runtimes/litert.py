@@ -80,8 +80,8 @@ class LiteRTRuntime:
         """``(n, labels)`` probabilities of n model inputs, each reshaped to the input shape:
         ``(n, 96, 64, 1)`` log-mel patches, or ``(n, 15600)`` windows for waveform-in models."""
         patches = np.asarray(patches, dtype=np.float32)
-        shape = self.input_shape
-        rows = [self.invoke(self.quantize_input(p.reshape(shape)))[0] for p in patches]
-        if not rows:
+        if len(patches) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        return np.stack(rows)
+        shape = self.input_shape
+        inputs = self.quantize_input(patches.reshape(len(patches), *shape[1:]))
+        return np.concatenate([self.invoke(row.reshape(shape)) for row in inputs])

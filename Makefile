@@ -40,7 +40,7 @@ RAVDESS ?= ../shared/data/ravdess-speech-actors01-20
 bundled-model: setup
 	$(BIN)/edge-ser train $(RAVDESS) --val-speakers ravdess:17 ravdess:18 ravdess:19 ravdess:20 \
 		--epochs 60 --patience 15 --out runs/ravdess
-	$(BIN)/python benchmarks/accuracy.py $(RAVDESS) --folds 5 --epochs 25 --patience 10 \
+	$(BIN)/python benchmarks/accuracy.py $(RAVDESS) --folds 5 --epochs 40 --patience 15 \
 		--json benchmarks/accuracy.json --markdown benchmarks/accuracy.md
 	$(BIN)/python -m edge_ser.promote runs/ravdess --cv benchmarks/accuracy.json
 

@@ -86,15 +86,11 @@ class ModelConfig:
     frequency_head: bool = True  # keep mel-band position: average over time only, then dense
     # Adjacent mel bands folded into channels before the first convolution: 4 turns the
     # 96x64x1 patch into 96x16x4, which int8 kernels run far faster than one input channel.
-    band_fold: int = 1
-    per_band_normalization: bool = False  # see PatchStandardization
+    band_fold: int = 4
+    per_band_normalization: bool = True  # see PatchStandardization
 
     def to_dict(self) -> dict:
         return {**asdict(self), "widths": list(self.widths)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ModelConfig:
-        return cls(**{**data, "widths": tuple(data.get("widths", cls.widths))})
 
 
 def build_model(

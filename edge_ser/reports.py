@@ -78,6 +78,16 @@ def _metric_rows(scores: dict) -> str:
     return "\n".join(lines)
 
 
+def _normalization_text(model_config: dict) -> str:
+    """How the model normalizes its input, from the run's model configuration."""
+    if model_config.get("per_band_normalization"):
+        removed = "each mel band's mean over the patch is subtracted (removing loudness and "
+        removed += "any fixed microphone or channel frequency response)"
+    else:
+        removed = "the patch's mean log-mel value is subtracted (removing loudness)"
+    return f"Input normalization is inside the model: {removed}, then a fixed scale is applied."
+
+
 def model_card(summary: dict, cross_validation: dict | None = None) -> str:
     """The Markdown model card of a trained model."""
     val = summary["validation"]
@@ -109,6 +119,7 @@ Compact CNN ({summary["parameters"]:,} parameters, {summary["macs_per_patch"] / 
 multiply-accumulates per patch) that classifies 0.96 s log-mel patches (96 frames x 64 mel bands,
 16 kHz, reference preprocessor version {summary["preprocessor_version"]}) into
 {", ".join(summary["labels"])}. A clip's prediction is the mean of its patch probabilities.
+{_normalization_text(summary["config"]["model"])}
 
 ## Data and split
 

@@ -216,6 +216,7 @@ def test_model_card_states_split_metrics_and_license(runs):
     assert ", ".join(info["val_speakers"]) in card
     assert f"UAR (unweighted average recall) {info['validation']['uar']:.3f}" in card
     assert "CC BY-NC-SA 4.0" in card  # the RAVDESS naming marks the data as RAVDESS-derived
+    assert "each mel band's mean over the patch is subtracted" in card  # the default model
 
 
 @pytest.mark.slow

@@ -6,7 +6,11 @@ different recording would produce rather than shifting numbers around:
 - gain: multiply the mel magnitude (a louder or quieter speaker or microphone); near the
   ``log(mel + 0.01)`` floor this is not a constant shift, so the model still sees its effect;
 - spectral tilt: multiply band ``b`` by ``exp(t * (2 b / 63 - 1))`` (microphone coloration);
-- additive noise: a white-noise mel magnitude at a random signal-to-noise ratio;
+- reverberation: the mel power smeared forward in time by an exponential decay of random
+  RT60 (each band convolved with the decay, total power kept);
+- additive noise: mel magnitudes of random Gaussian noise (Rayleigh-distributed DFT
+  magnitudes, so they fluctuate frame to frame like real noise) with a random colour from
+  white to brown, at a random signal-to-noise ratio; powers add (random phases);
 - SpecAugment: time and frequency masks filled with the patch mean.
 """
 
@@ -21,17 +25,21 @@ from edge_ser.reference_preprocess import mel_matrix, params
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    gain_db: float = 12.0  # gain drawn uniformly from [-gain_db, +gain_db]
+    gain_db: tuple[float, float] = (-36.0, 12.0)  # gain drawn uniformly from this range
     tilt: float = 0.6  # spectral tilt coefficient drawn from [-tilt, +tilt]
-    noise_probability: float = 0.5
-    snr_db: tuple[float, float] = (5.0, 40.0)
+    reverb_probability: float = 0.3
+    rt60_s: tuple[float, float] = (0.2, 0.8)
+    noise_probability: float = 0.6
+    snr_db: tuple[float, float] = (0.0, 30.0)  # signal-to-noise power ratio over the patch
+    noise_slope: tuple[float, float] = (0.0, 2.0)  # noise power ~ f^-slope: white 0, pink 1
     time_masks: int = 2
     time_mask_frames: int = 12
     freq_masks: int = 2
     freq_mask_bands: int = 8
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "snr_db": list(self.snr_db)}
+        ranges = ("gain_db", "rt60_s", "snr_db", "noise_slope")
+        return {**asdict(self), **{name: list(getattr(self, name)) for name in ranges}}
 
 
 def _mask(tf, x, axis: int, count: int, max_width: int, fill):
@@ -50,20 +58,44 @@ def make_augmenter(config: AugmentConfig):
     """Return a function ``(patch (96, 64) float32) -> augmented patch`` built from TF ops."""
     import tensorflow as tf
 
-    band_weight = mel_matrix().sum(axis=0)
-    noise_shape = tf.constant(band_weight / band_weight.mean(), dtype=tf.float32)
-    band_position = tf.constant(np.linspace(-1.0, 1.0, params.NUM_MEL_BANDS), dtype=tf.float32)
+    frames, bands = params.PATCH_FRAMES, params.NUM_MEL_BANDS
+    frame_s = params.HOP_LENGTH_SAMPLES / params.SAMPLE_RATE
+    mel_weights = tf.constant(mel_matrix(), dtype=tf.float32)  # (spectrum bins, bands)
+    bins = tf.cast(tf.maximum(tf.range(params.NUM_SPECTRUM_BINS), 1), tf.float32)
+    band_position = tf.constant(np.linspace(-1.0, 1.0, bands), dtype=tf.float32)
+    lags = tf.range(frames - 1, -1, -1, dtype=tf.float32)  # kernel tap j delays by 95 - j
+
+    def uniform(bounds: tuple[float, float]):
+        return tf.random.uniform([], *bounds)
+
+    def happens(probability: float):
+        return tf.cast(tf.random.uniform([]) < probability, tf.float32)
+
+    def reverberate(power):
+        decay = 10.0 ** (-6.0 * lags * frame_s / uniform(config.rt60_s))  # -60 dB at RT60
+        by_band = tf.transpose(power)[:, :, tf.newaxis]  # (bands, frames, 1)
+        padded = tf.pad(by_band, [[0, 0], [frames - 1, 0], [0, 0]])
+        smeared = tf.nn.conv1d(padded, tf.reshape(decay, [frames, 1, 1]), 1, "VALID")
+        smeared = tf.transpose(smeared[:, :, 0])
+        return smeared * tf.reduce_sum(power) / tf.maximum(tf.reduce_sum(smeared), 1e-12)
+
+    def noise_power(signal_power):
+        real = tf.random.normal([frames, params.NUM_SPECTRUM_BINS])
+        imaginary = tf.random.normal([frames, params.NUM_SPECTRUM_BINS])
+        colour = bins ** (-uniform(config.noise_slope) / 2.0)
+        noise = tf.matmul(tf.sqrt(real**2 + imaginary**2) * colour, mel_weights) ** 2
+        target = tf.reduce_mean(signal_power) * 10.0 ** (-uniform(config.snr_db) / 10.0)
+        return noise * target / tf.maximum(tf.reduce_mean(noise), 1e-12)
 
     def augment(patch):
         mel = tf.maximum(tf.exp(patch) - params.LOG_OFFSET, 0.0)
-        gain = 10.0 ** (tf.random.uniform([], -config.gain_db, config.gain_db) / 20.0)
+        gain = 10.0 ** (uniform(config.gain_db) / 20.0)
         tilt = tf.exp(tf.random.uniform([], -config.tilt, config.tilt) * band_position)
-        mel = mel * gain * tilt
-        snr_db = tf.random.uniform([], *config.snr_db)
-        noise_level = tf.reduce_mean(mel) * 10.0 ** (-snr_db / 20.0)
-        use_noise = tf.cast(tf.random.uniform([]) < config.noise_probability, tf.float32)
-        mel = mel + use_noise * noise_level * noise_shape
-        out = tf.math.log(mel + params.LOG_OFFSET)
+        power = (mel * gain * tilt) ** 2
+        reverb = happens(config.reverb_probability)
+        power = reverb * reverberate(power) + (1.0 - reverb) * power
+        power = power + happens(config.noise_probability) * noise_power(power)
+        out = tf.math.log(tf.sqrt(power) + params.LOG_OFFSET)
         fill = tf.reduce_mean(out)
         out = _mask(tf, out, 0, config.time_masks, config.time_mask_frames, fill)
         return _mask(tf, out, 1, config.freq_masks, config.freq_mask_bands, fill)

@@ -88,8 +88,31 @@ def _normalization_text(model_config: dict) -> str:
     return f"Input normalization is inside the model: {removed}, then a fixed scale is applied."
 
 
-def model_card(summary: dict, cross_validation: dict | None = None) -> str:
-    """The Markdown model card of a trained model."""
+def _robustness_text(robustness: dict | None) -> str:
+    """The model's rows of a ``benchmarks/robustness.py`` report, as a card section."""
+    if not robustness:
+        return ""
+    rows = "\n".join(
+        f"| {condition} | {r['uar']:.3f} | {r['accuracy']:.3f} |"
+        for condition, r in robustness["conditions"].items()
+    )
+    return f"""
+## Recording conditions
+
+The {robustness["n_clips"]} clips of {", ".join(robustness["speakers"])}, each altered by one
+condition (`benchmarks/robustness.py`):
+
+| condition | UAR | accuracy |
+|---|---:|---:|
+{rows}
+"""
+
+
+def model_card(
+    summary: dict, cross_validation: dict | None = None, robustness: dict | None = None
+) -> str:
+    """The Markdown model card of a trained model (with cross-validation figures and
+    figures under altered recording conditions when given)."""
     val = summary["validation"]
     license_text = DATA_LICENSES.get(
         summary.get("corpus", ""), "Inherits the license of the training data; check it."
@@ -134,7 +157,7 @@ Accuracy {val["accuracy"]:.3f}, UAR (unweighted average recall) {val["uar"]:.3f}
 {val["macro_f1"]:.3f} on {val["n_clips"]} clips.
 
 {_metric_rows(val)}
-{cv_text}
+{cv_text}{_robustness_text(robustness)}
 ## Intended use and limits
 
 Research and prototyping of on-device emotion recognition from short speech clips. Trained on

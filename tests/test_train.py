@@ -20,10 +20,11 @@ from edge_ser.bundle import (
 )
 from edge_ser.cli import main
 from edge_ser.corpora import Clip
-from edge_ser.errors import DataError
+from edge_ser.errors import DataError, EdgeSerError
 from edge_ser.features import FeatureCache
 from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.model import ModelConfig
+from edge_ser.promote import promote
 from edge_ser.reference_preprocess import params
 from edge_ser.train import (
     CALIBRATION_PATCHES,
@@ -217,6 +218,36 @@ def test_model_card_states_split_metrics_and_license(runs):
     assert f"UAR (unweighted average recall) {info['validation']['uar']:.3f}" in card
     assert "CC BY-NC-SA 4.0" in card  # the RAVDESS naming marks the data as RAVDESS-derived
     assert "each mel band's mean over the patch is subtracted" in card  # the default model
+
+
+@pytest.mark.slow
+def test_promote_installs_the_run_with_cross_validation_and_robustness_figures(runs, tmp_path):
+    info = json.loads((runs.first / INFO_FILE).read_text())
+    conditions = {
+        "clean": {"accuracy": 0.5, "uar": 0.625},
+        "telephone band": {"accuracy": 0.25, "uar": 0.375},
+    }
+    report = {"n_clips": 9, "speakers": ["test:s1"], "results": {info["model_id"]: conditions}}
+    (tmp_path / "robustness.json").write_text(json.dumps(report))
+    cv = {
+        "folds": 3,
+        "n_clips": 27,
+        "accuracy": {"mean": 0.4, "std": 0.1, "folds": [0.3, 0.4, 0.5]},
+    }
+    cv["uar"] = {"mean": 0.45, "std": 0.05, "folds": [0.4, 0.45, 0.5]}
+    cv["macro_f1"] = {"mean": 0.42, "std": 0.05, "folds": [0.4, 0.4, 0.46]}
+    target = tmp_path / "bundled"
+    target.mkdir()
+    promote(runs.first, cv, target, tmp_path / "robustness.json")
+    bundle = ModelBundle.load(target)
+    assert bundle.model_id == info["model_id"]
+    assert json.loads((target / INFO_FILE).read_text())["robustness"]["conditions"] == conditions
+    card = (target / CARD_FILE).read_text()
+    assert "| telephone band | 0.375 | 0.250 |" in card and "UAR 0.450 +- 0.050" in card
+    report["results"] = {"another-model": conditions}
+    (tmp_path / "robustness.json").write_text(json.dumps(report))
+    with pytest.raises(EdgeSerError, match="no results for model"):
+        promote(runs.first, None, target, tmp_path / "robustness.json")
 
 
 @pytest.mark.slow

@@ -42,11 +42,10 @@ from pathlib import Path
 import numpy as np
 
 from edge_ser import audio, corpora
-from edge_ser.errors import EdgeSerError
 from edge_ser.features import FeatureCache
 from edge_ser.metrics import Scores, score
 from edge_ser.reference_preprocess import params
-from edge_ser.reports import emit
+from edge_ser.reports import benchmark_main
 from edge_ser.train import (
     CALIBRATION_PATCHES,
     LabelledClips,
@@ -367,16 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conv1d-epochs", type=int, default=CONV1D_EPOCHS)
     parser.add_argument("--seed", type=int, default=0, help="folds and model seeds")
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
-    parser.add_argument("--json", type=Path, help="write the results as JSON here")
-    parser.add_argument("--markdown", type=Path, help="write the results as Markdown here")
-    args = parser.parse_args(argv)
-    try:
-        report = run_benchmark(args)
-    except EdgeSerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    emit(report, to_markdown(report), args.json, args.markdown)
-    return 0
+    return benchmark_main(parser, run_benchmark, to_markdown, argv)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from edge_ser.errors import EdgeSerError
 from edge_ser.evaluate import predict_clips
 from edge_ser.metrics import score
 from edge_ser.reference_preprocess import params, waveform_to_padded_log_mel
-from edge_ser.reports import emit
+from edge_ser.reports import benchmark_main
 from edge_ser.runtimes.keras_runtime import KerasRuntime
 
 DEFAULT_DATA = (
@@ -161,16 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--models", nargs="+", type=Path, help="model directories (default: the bundled model)"
     )
-    parser.add_argument("--json", type=Path, help="write the results as JSON here")
-    parser.add_argument("--markdown", type=Path, help="write the results as Markdown here")
-    args = parser.parse_args(argv)
-    try:
-        report = run_benchmark(args)
-    except EdgeSerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    emit(report, to_markdown(report), args.json, args.markdown)
-    return 0
+    return benchmark_main(parser, run_benchmark, to_markdown, argv)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ def build_manifest(model_id: str, labels: tuple[str, ...], artifacts: dict, pari
             "shape": list(layout.INPUT_SHAPE),
             "layout": "NHWC: batch, frames (10 ms each), mel bands (low to high), channel",
             "dtype": "float32 raw log-mel (int8 models: quantize with the artifact's input scale)",
+            "normalization": "none in the app: the model removes the mean and scales inside",
         },
         "quantization_rule": layout.QUANTIZATION_RULE,
         "artifacts": artifacts,

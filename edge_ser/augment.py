@@ -6,8 +6,6 @@ different recording would produce rather than shifting numbers around:
 - gain: multiply the mel magnitude (a louder or quieter speaker or microphone); near the
   ``log(mel + 0.01)`` floor this is not a constant shift, so the model still sees its effect;
 - spectral tilt: multiply band ``b`` by ``exp(t * (2 b / 63 - 1))`` (microphone coloration);
-- band limiting: bands below a random low cutoff and above a random high cutoff faded out
-  (telephone lines, small loudspeakers, cheap microphones);
 - reverberation: the mel power smeared forward in time by an exponential decay of random
   RT60 (each band convolved with the decay, total power kept);
 - additive noise: mel magnitudes of random Gaussian noise (Rayleigh-distributed DFT
@@ -29,9 +27,6 @@ from edge_ser.reference_preprocess import mel_matrix, params
 class AugmentConfig:
     gain_db: tuple[float, float] = (-36.0, 12.0)  # gain drawn uniformly from this range
     tilt: float = 0.6  # spectral tilt coefficient drawn from [-tilt, +tilt]
-    band_limit_probability: float = 0.3
-    low_cutoff_bands: tuple[float, float] = (0.0, 8.0)  # band 4.4 is about 300 Hz
-    high_cutoff_bands: tuple[float, float] = (40.0, 64.0)  # band 45.6 is about 3400 Hz
     reverb_probability: float = 0.3
     rt60_s: tuple[float, float] = (0.2, 0.8)
     noise_probability: float = 0.6
@@ -43,14 +38,7 @@ class AugmentConfig:
     freq_mask_bands: int = 8
 
     def to_dict(self) -> dict:
-        ranges = (
-            "gain_db",
-            "low_cutoff_bands",
-            "high_cutoff_bands",
-            "rt60_s",
-            "snr_db",
-            "noise_slope",
-        )
+        ranges = ("gain_db", "rt60_s", "snr_db", "noise_slope")
         return {**asdict(self), **{name: list(getattr(self, name)) for name in ranges}}
 
 
@@ -75,7 +63,6 @@ def make_augmenter(config: AugmentConfig):
     mel_weights = tf.constant(mel_matrix(), dtype=tf.float32)  # (spectrum bins, bands)
     bins = tf.cast(tf.maximum(tf.range(params.NUM_SPECTRUM_BINS), 1), tf.float32)
     band_position = tf.constant(np.linspace(-1.0, 1.0, bands), dtype=tf.float32)
-    band_index = tf.range(bands, dtype=tf.float32)
     lags = tf.range(frames - 1, -1, -1, dtype=tf.float32)  # kernel tap j delays by 95 - j
 
     def uniform(bounds: tuple[float, float]):
@@ -83,11 +70,6 @@ def make_augmenter(config: AugmentConfig):
 
     def happens(probability: float):
         return tf.cast(tf.random.uniform([]) < probability, tf.float32)
-
-    def band_limit():
-        low = tf.sigmoid((band_index - uniform(config.low_cutoff_bands)) / 1.5)
-        high = tf.sigmoid((uniform(config.high_cutoff_bands) - band_index) / 1.5)
-        return (low * high) ** 2  # power gain per band
 
     def reverberate(power):
         decay = 10.0 ** (-6.0 * lags * frame_s / uniform(config.rt60_s))  # -60 dB at RT60
@@ -110,8 +92,6 @@ def make_augmenter(config: AugmentConfig):
         gain = 10.0 ** (uniform(config.gain_db) / 20.0)
         tilt = tf.exp(tf.random.uniform([], -config.tilt, config.tilt) * band_position)
         power = (mel * gain * tilt) ** 2
-        limited = happens(config.band_limit_probability)
-        power = power * (limited * band_limit() + (1.0 - limited))
         reverb = happens(config.reverb_probability)
         power = reverb * reverberate(power) + (1.0 - reverb) * power
         power = power + happens(config.noise_probability) * noise_power(power)

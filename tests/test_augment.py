@@ -12,7 +12,6 @@ from edge_ser.reference_preprocess.signals import voice
 OFF = AugmentConfig(
     gain_db=(0.0, 0.0),
     tilt=0.0,
-    band_limit_probability=0.0,
     reverb_probability=0.0,
     noise_probability=0.0,
     time_masks=0,
@@ -60,18 +59,3 @@ def test_reverberation_carries_energy_into_the_following_silence():
     wet = _run(config, burst.astype(np.float32))
     assert (wet[35:45] > burst[35:45] + 1.0).all()  # decayed tail after the burst
     assert wet[80:].mean() < wet[35:45].mean()  # and it keeps decaying
-
-
-def test_band_limiting_fades_out_the_bands_beyond_the_cutoffs(patch):
-    config = AugmentConfig(
-        **{
-            **OFF.__dict__,
-            "band_limit_probability": 1.0,
-            "low_cutoff_bands": (5.0, 5.0),
-            "high_cutoff_bands": (45.0, 45.0),
-        }
-    )
-    limited = _run(config, patch)
-    np.testing.assert_allclose(limited[:, 15:35], patch[:, 15:35], atol=0.02)  # pass band
-    for outside in (slice(0, 2), slice(50, 64)):
-        assert (limited[:, outside] < patch[:, outside] - 0.5).mean() > 0.9

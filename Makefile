@@ -42,7 +42,9 @@ bundled-model: setup
 		--epochs 60 --patience 15 --out runs/ravdess
 	$(BIN)/python benchmarks/accuracy.py $(RAVDESS) --folds 5 --epochs 40 --patience 15 \
 		--json benchmarks/accuracy.json --markdown benchmarks/accuracy.md
-	$(BIN)/python -m edge_ser.promote runs/ravdess --cv benchmarks/accuracy.json
+	$(BIN)/python benchmarks/robustness.py $(RAVDESS) --models runs/ravdess --json runs/robustness.json
+	$(BIN)/python -m edge_ser.promote runs/ravdess --cv benchmarks/accuracy.json \
+		--robustness runs/robustness.json
 
 clean:
 	rm -rf $(DIST) build *.egg-info .pytest_cache .ruff_cache

@@ -19,6 +19,7 @@ from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.reference_preprocess import params
 
 INPUT_SHAPE: tuple[int, int, int] = (params.PATCH_FRAMES, params.NUM_MEL_BANDS, 1)
+STANDARDIZE_LAYER = "standardize"  # name of the model's PatchStandardization layer
 
 # Layer classes a model may contain; the exporters translate exactly these.
 SUPPORTED_LAYERS: tuple[str, ...] = (
@@ -109,7 +110,7 @@ def build_model(
         raise ValueError(f"band_fold must divide {bands}, got {config.band_fold}")
     inputs = keras.Input(shape=INPUT_SHAPE, name="log_mel")
     x = PatchStandardization(
-        input_scale, per_band=config.per_band_normalization, name="standardize"
+        input_scale, per_band=config.per_band_normalization, name=STANDARDIZE_LAYER
     )(inputs)
     if config.band_fold > 1:
         fold = config.band_fold

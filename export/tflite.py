@@ -41,23 +41,24 @@ def to_int8_tflite(
     calibration: np.ndarray,
     input_shape: tuple[int, ...] = INPUT_SHAPE,
     input_name: str = INPUT_NAME,
-    float_scope: str | None = None,
+    float_layers: tuple[str, ...] = (),
 ) -> bytes:
     """Int8 TFLite flatbuffer, calibrated on ``calibration`` inputs.
 
     ``calibration`` holds real representative inputs, one per row, each reshaped to
-    ``input_shape``. Without ``float_scope`` the model is full-integer: int8 input and output.
+    ``input_shape``. Without ``float_layers`` the model is full-integer: int8 input and output.
 
-    With ``float_scope`` (the name of a Keras layer, e.g. a waveform-in model's frontend),
-    the ops converted from that layer stay float32 and everything else is int8: selective
-    quantization through ``tf.lite.experimental.QuantizationDebugger``, which quantizes the
-    calibrated model with those ops' output tensors denylisted. The model then takes and
-    returns float32 (a QUANTIZE op follows the float ops and a DEQUANTIZE op ends the graph).
+    With ``float_layers`` (names of the first Keras layers, e.g. a waveform-in model's
+    frontend), the ops converted from those layers stay float32 and everything else is int8:
+    selective quantization through ``tf.lite.experimental.QuantizationDebugger``, which
+    quantizes the calibrated model with those ops' output tensors denylisted. The model then
+    takes and returns float32 (a QUANTIZE op follows the float ops and a DEQUANTIZE op ends
+    the graph).
 
     Raises
     ------
     ModelError
-        If ``float_scope`` names no op, or an op of it was quantized anyway.
+        If a layer of ``float_layers`` gives no op, or an op of them was quantized anyway.
     """
     import tensorflow as tf
 
@@ -67,16 +68,19 @@ def to_int8_tflite(
     samples = np.asarray(calibration, dtype=np.float32)
     representative: Callable = lambda: ([row.reshape(input_shape)] for row in samples)  # noqa: E731
     converter.representative_dataset = representative
-    if float_scope is None:
+    if not float_layers:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
         return converter.convert()
 
     float_model = tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
-    denylisted = _scope_outputs(float_model, float_scope)
-    if not denylisted:
-        raise ModelError(f"no op of the converted model comes from layer '{float_scope}'")
+    denylisted = []
+    for layer in float_layers:
+        outputs = _scope_outputs(float_model, layer)
+        if not outputs:
+            raise ModelError(f"no op of the converted model comes from layer '{layer}'")
+        denylisted += outputs
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=denylisted)
     with warnings.catch_warnings():
         # The debugger runs its debug model in tf.lite.Interpreter, which warns that it is
@@ -90,8 +94,8 @@ def to_int8_tflite(
     not_float = [name for name in denylisted if dtypes.get(name) != "float32"]
     if not_float or "int8" not in dtypes.values():
         raise ModelError(
-            f"selective quantization failed: layer '{float_scope}' must stay float32 and the "
-            f"rest be int8 (not float32 in the layer: {', '.join(not_float) or 'none'})"
+            f"selective quantization failed: layers {', '.join(float_layers)} must stay float32 "
+            f"and the rest be int8 (not float32: {', '.join(not_float) or 'none'})"
         )
     return quantized
 

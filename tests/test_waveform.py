@@ -208,7 +208,7 @@ def test_int8_waveform_model_keeps_the_frontend_in_float32(dist):
     names = [name for name, _ in ops]
     first_quantize = names.index("QUANTIZE")
     frontend = ops[:first_quantize]
-    assert {"CONV_2D", "SQRT", "LOG"} <= {name for name, _ in frontend}
+    assert {"CONV_2D", "SQRT", "LOG", "MEAN", "SUB", "MUL"} <= {name for name, _ in frontend}
     assert all(dtype == "float32" for _, dtypes in frontend for dtype in dtypes)
     classifier = ops[first_quantize + 1 : -1]
     assert "CONV_2D" in {name for name, _ in classifier}
@@ -222,7 +222,7 @@ def test_selective_quantization_needs_the_frontend_layer(model_dir):
 
     bundle = ModelBundle.load(model_dir)
     with pytest.raises(ModelError, match="no op"):
-        to_int8_tflite(bundle.keras_model, bundle.calibration_patches(), float_scope="nothing")
+        to_int8_tflite(bundle.keras_model, bundle.calibration_patches(), float_layers=("nothing",))
 
 
 def test_numpy_evaluator_covers_the_waveform_program(dist, monkeypatch):

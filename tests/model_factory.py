@@ -29,7 +29,7 @@ def golden_patches(copies: int = 6, seed: int = 0) -> np.ndarray:
 def make_model_dir(
     directory: Path,
     labels: tuple[str, ...] = CANONICAL_LABELS,
-    widths: tuple[int, ...] = (4, 8),
+    widths: tuple[int, ...] = (8, 16),
     seed: int = 0,
     logit_gain: float = 8.0,
 ) -> Path:

@@ -34,7 +34,7 @@ test: setup java
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-# Retrain the bundled default model and its speaker-independent figures (about 1.5 hours on
+# Retrain the bundled default model and its speaker-independent figures (about an hour on
 # 2 CPU cores, most of it the 5-fold cross-validation of benchmarks/accuracy.py).
 RAVDESS ?= ../shared/data/ravdess-speech-actors01-20
 bundled-model: setup

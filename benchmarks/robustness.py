@@ -19,7 +19,7 @@ Noise and impulse responses are seeded per clip, so every model hears the same a
 Usage::
 
     python benchmarks/robustness.py [DATA_DIR] [--speakers ravdess:17 ...] [--models DIR ...]
-        [--json PATH] [--markdown PATH]
+        [--names NAME ...] [--json PATH] [--markdown PATH]
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     if not clips:
         raise EdgeSerError(f"no clips of speakers {', '.join(args.speakers)} in {args.data_dir}")
     bundles = [ModelBundle.load(path) for path in args.models or [None]]
+    names = args.names or [b.model_id for b in bundles]
+    if len(names) != len(bundles):
+        raise EdgeSerError(f"{len(names)} names for {len(bundles)} models")
     labels = bundles[0].labels
     if any(b.labels != labels for b in bundles) or {c.label for c in clips} - set(labels):
         raise EdgeSerError("every model must know the same labels, and every label of the data")
@@ -126,6 +129,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "n_clips": len(clips),
         "labels": list(labels),
         "models": [b.model_id for b in bundles],
+        "names": dict(zip((b.model_id for b in bundles), names, strict=True)),
         "results": results,
     }
 
@@ -140,7 +144,9 @@ def to_markdown(report: dict) -> str:
         "`benchmarks/robustness.py`). Clip-level UAR, with the change from clean in brackets, "
         "and accuracy.",
         "",
-        "| condition | " + " | ".join(f"`{m}` UAR | accuracy" for m in models) + " |",
+        "| condition | "
+        + " | ".join(f"{report['names'][m]} UAR | accuracy" for m in models)
+        + " |",
         "|---|" + "---:|---:|" * len(models),
     ]
     for name in CONDITIONS:
@@ -150,8 +156,9 @@ def to_markdown(report: dict) -> str:
             change = "" if name == "clean" else f" ({row['uar'] - clean['uar']:+.3f})"
             cells.append(f"{row['uar']:.3f}{change} | {row['accuracy']:.3f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    legend = [f"- {report['names'][m]}: model `{m}`" for m in models]
     reproduce = " ".join(["python benchmarks/robustness.py", "--speakers", *report["speakers"]])
-    return "\n".join([*lines, "", f"Reproduce: `{reproduce} --models ...`."]) + "\n"
+    return "\n".join([*lines, "", *legend, "", f"Reproduce: `{reproduce} --models ...`."]) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--models", nargs="+", type=Path, help="model directories (default: the bundled model)"
     )
+    parser.add_argument("--names", nargs="+", help="a display name per model (default: its id)")
     return benchmark_main(parser, run_benchmark, to_markdown, argv)
 
 

@@ -27,10 +27,10 @@ from edge_ser.reference_preprocess import mel_matrix, params
 class AugmentConfig:
     gain_db: tuple[float, float] = (-36.0, 12.0)  # gain drawn uniformly from this range
     tilt: float = 0.6  # spectral tilt coefficient drawn from [-tilt, +tilt]
-    reverb_probability: float = 0.3
-    rt60_s: tuple[float, float] = (0.2, 0.8)
-    noise_probability: float = 0.6
-    snr_db: tuple[float, float] = (0.0, 30.0)  # signal-to-noise power ratio over the patch
+    reverb_probability: float = 0.2
+    rt60_s: tuple[float, float] = (0.2, 0.6)
+    noise_probability: float = 0.4
+    snr_db: tuple[float, float] = (10.0, 40.0)  # signal-to-noise power ratio over the patch
     noise_slope: tuple[float, float] = (0.0, 2.0)  # noise power ~ f^-slope: white 0, pink 1
     time_masks: int = 2
     time_mask_frames: int = 12

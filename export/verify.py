@@ -237,8 +237,8 @@ def verify(
 def format_report(report: dict) -> str:
     """The verify report as a fixed-width table."""
     lines = [
-        f"{'artifact [runtime]':<40} {'patch top1':>10} {'max|dp|':>9} {'mean|dp|':>9} "
-        f"{'clip top1':>9} {'clip acc':>9} {'UAR':>6}  result"
+        f"{'artifact [runtime]':<40} {'patch top1':>10} {'(all)':>6} {'max|dp|':>9} "
+        f"{'mean|dp|':>9} {'clip top1':>9} {'clip acc':>9} {'UAR':>6}  result"
     ]
     for key, a in report["artifacts"].items():
         p, c = a["patches"], a["clips"] or {}
@@ -248,7 +248,8 @@ def format_report(report: dict) -> str:
             else f"{'-':>9} {'-':>9} {'-':>6}"
         )
         lines.append(
-            f"{key:<40} {p['top1_agreement']:>10.3f} {p['max_abs_diff']:>9.2e} "
+            f"{key:<40} {p['top1_agreement']:>10.3f} {p['top1_agreement_all']:>6.3f} "
+            f"{p['max_abs_diff']:>9.2e} "
             f"{p['mean_abs_diff']:>9.2e} {clip_cols}  {'ok' if a['passed'] else 'FAIL'}"
         )
         lines.extend(f"    {reason}" for reason in a["failures"])

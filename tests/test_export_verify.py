@@ -16,7 +16,7 @@ import pytest
 from model_factory import make_model_dir
 
 from edge_ser.cli import main
-from edge_ser.export import layout
+from edge_ser.export import layout, parity
 from edge_ser.export.artifacts import DEFAULT_FORMATS, FORMATS
 from edge_ser.export.golden import golden_inputs
 from edge_ser.export.manifest import digest, read_manifest
@@ -191,10 +191,21 @@ def test_export_never_clobbers_without_force(dist, model_dir, tmp_path, capsys):
 
 
 def test_failed_parity_at_export_leaves_nothing_behind(tmp_path, capsys):
-    undecided = make_model_dir(tmp_path / "undecided", logit_gain=0.01)  # near-uniform outputs
+    miscalibrated = make_model_dir(tmp_path / "miscalibrated")
+    calibration = miscalibrated / "calibration_patches.npy"
+    np.save(calibration, np.load(calibration) * 50)  # ranges far wider than any real patch
     out = tmp_path / "dist"
     code = main(
-        ["export", "--model", str(undecided), "--out", str(out), "--formats", "tflite-int8"]
+        ["export", "--model", str(miscalibrated), "--out", str(out), "--formats", "tflite-int8"]
     )
     assert code == 1 and "nothing written" in capsys.readouterr().err
     assert not out.exists() and not list(tmp_path.glob(".dist*"))
+
+
+def test_top1_agreement_counts_decisive_patches_and_reports_all():
+    reference = np.array([[0.51, 0.49], [0.9, 0.1], [0.2, 0.8]])
+    candidate = np.array([[0.49, 0.51], [0.9, 0.1], [0.8, 0.2]])  # a near-tie and a real flip
+    stats = parity.compare(reference, candidate)
+    assert stats["decisive_n"] == 2 and stats["top1_agreement"] == 0.5
+    assert stats["top1_agreement_all"] == pytest.approx(1 / 3)
+    assert parity.failures("int8", stats, None, parity.DEFAULT_THRESHOLDS)

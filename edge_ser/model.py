@@ -2,9 +2,11 @@
 
 The network is a single chain of layers that convert cleanly to full-integer TFLite and
 to Core ML (see ``SUPPORTED_LAYERS``). Input normalization is explicit and inside the
-model: ``PatchStandardization`` subtracts the patch's mean log-mel value (so a change of
-loudness or microphone gain, which adds a constant to the log-mel, does not change the
-prediction) and multiplies by a fixed scale measured on the training data.
+model: ``PatchStandardization`` subtracts each mel band's mean over the patch (so a change of
+loudness, which adds a constant to the log-mel, or a microphone's frequency response, which
+adds a constant per band, does not change the prediction) and multiplies by a fixed scale
+measured on the training data. Adjacent mel bands are then folded into channels
+(``band_fold``) before the convolutions.
 """
 
 from __future__ import annotations

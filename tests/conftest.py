@@ -1,6 +1,7 @@
 """Shared fixtures: the shared data directory (skipped when absent), feature caches (an
-isolated one by default, the user's for the shared corpus) and a tiny generated corpus in
-RAVDESS naming whose labels a model can learn.
+isolated one by default, the user's for the shared corpus), a tiny generated corpus in
+RAVDESS naming whose labels a model can learn, and a tiny model directory with a writable
+copy of an export.
 
 ``emotion_corpus`` (session-scoped, read-only by convention) is 4 speakers x 8 labels x 2 clips
 of 1.2 s; ``make_emotion_corpus`` writes other layouts into a folder of the test's choosing.
@@ -9,6 +10,7 @@ of 1.2 s; ``make_emotion_corpus`` writes other layouts into a folder of the test
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_factory import ravdess_name, write_audio
+from model_factory import make_model_dir
 
 from edge_ser.features import CACHE_ENV_VAR, FeatureCache, default_cache_dir
 from edge_ser.labels import CANONICAL_LABELS, LABEL_INDEX
@@ -139,3 +142,17 @@ def emotion_corpus(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("emotion-corpus")
     write_emotion_corpus(root)
     return root
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """A tiny model directory (``model_factory.make_model_dir``), shared by the session."""
+    return make_model_dir(tmp_path_factory.mktemp("model") / "tiny")
+
+
+@pytest.fixture
+def dist_copy(dist, tmp_path) -> Path:
+    """A writable copy of the requesting module's ``dist`` export."""
+    copy = tmp_path / "dist"
+    shutil.copytree(dist, copy)
+    return copy

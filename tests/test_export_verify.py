@@ -8,7 +8,6 @@ order, a wrong int8 input scale, and a model mismatch.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +27,6 @@ ALL_FORMATS = list(FORMATS)
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory) -> Path:
-    return make_model_dir(tmp_path_factory.mktemp("model") / "tiny")
-
-
-@pytest.fixture(scope="session")
 def dist(model_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("export") / "dist"
     assert (
@@ -40,13 +34,6 @@ def dist(model_dir, tmp_path_factory) -> Path:
         == 0
     )
     return out
-
-
-@pytest.fixture
-def dist_copy(dist, tmp_path) -> Path:
-    copy = tmp_path / "dist"
-    shutil.copytree(dist, copy)
-    return copy
 
 
 def run_verify(dist: Path, model_dir: Path, capsys, *extra: str) -> tuple[int, dict | None, str]:

@@ -10,18 +10,17 @@ the largest differences are in low-energy bands, as SPEC.md explains.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from model_factory import make_model_dir
+from test_export_verify import rewrite_checksum, run_verify
 
 from edge_ser.cli import main
 from edge_ser.errors import ModelError
 from edge_ser.export import layout
 from edge_ser.export.artifacts import FORMATS, WAVEFORM_FORMATS
-from edge_ser.export.manifest import digest, read_manifest
+from edge_ser.export.manifest import read_manifest
 from edge_ser.frontend import FRONTEND_LAYER, LogMelFrontend, build_waveform_model
 from edge_ser.reference_preprocess import (
     mel_matrix,
@@ -123,28 +122,11 @@ def test_waveform_model_is_the_frontend_then_the_patch_model(model_dir):
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory) -> Path:
-    return make_model_dir(tmp_path_factory.mktemp("model") / "tiny")
-
-
-@pytest.fixture(scope="module")
 def dist(model_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("export") / "dist"
     args = ["export", "--model", str(model_dir), "--out", str(out)]
     assert main([*args, "--formats", "tflite-float32", "--waveform"]) == 0
     return out
-
-
-@pytest.fixture
-def dist_copy(dist, tmp_path) -> Path:
-    copy = tmp_path / "dist"
-    shutil.copytree(dist, copy)
-    return copy
-
-
-def run_verify(dist: Path, model_dir: Path, capsys, *extra: str) -> tuple[int, dict]:
-    code = main(["verify", str(dist), "--model", str(model_dir), "--json", *extra])
-    return code, json.loads(capsys.readouterr().out)
 
 
 def test_export_waveform_adds_the_waveform_artifacts(dist):
@@ -178,7 +160,7 @@ def test_golden_probabilities_of_waveform_artifacts_come_from_the_golden_windows
 
 
 def test_verify_passes_and_reports_waveform_inputs(dist, model_dir, capsys, emotion_corpus):
-    code, report = run_verify(dist, model_dir, capsys, "--data", str(emotion_corpus))
+    code, report, _ = run_verify(dist, model_dir, capsys, "--data", str(emotion_corpus))
     assert code == 0 and report["passed"]
     inputs = report["inputs"]
     assert inputs["golden_windows"] == inputs["golden_patches"] == 7
@@ -274,11 +256,8 @@ def test_verify_catches_reversed_mel_bands_in_a_waveform_artifact(
     assert start > 0, f"mel weights not found verbatim in {path.name}"
     bands = np.frombuffer(stored, "<f4").reshape(params.NUM_MEL_BANDS, -1)
     path.write_bytes(data[:start] + bands[::-1].tobytes() + data[start + len(stored) :])
-    manifest = read_manifest(dist_copy)
-    sha, size = digest(dist_copy / name)
-    manifest["artifacts"][name].update(sha256=sha, size_bytes=size)
-    (dist_copy / layout.MANIFEST_JSON).write_text(json.dumps(manifest))
-    code, report = run_verify(dist_copy, model_dir, capsys)
+    rewrite_checksum(dist_copy, name)
+    code, report, _ = run_verify(dist_copy, model_dir, capsys)
     assert code == 1
     assert [a["artifact"] for a in report["artifacts"].values() if not a["passed"]] == [name]
 

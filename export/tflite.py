@@ -75,9 +75,10 @@ def to_int8_tflite(
         return converter.convert()
 
     float_model = tf.lite.TFLiteConverter.from_concrete_functions([frozen]).convert()
+    float_outputs = [name for name, _ in _op_outputs(float_model)]
     denylisted = []
     for layer in float_layers:
-        outputs = _scope_outputs(float_model, layer)
+        outputs = _scope_outputs(float_outputs, layer)
         if not outputs:
             raise ModelError(f"no op of the converted model comes from layer '{layer}'")
         denylisted += outputs
@@ -114,7 +115,7 @@ def _op_outputs(flatbuffer: bytes) -> list[tuple[str, str]]:
     ]
 
 
-def _scope_outputs(flatbuffer: bytes, scope: str) -> list[str]:
-    """Names of the op output tensors converted from the Keras layer ``scope``."""
+def _scope_outputs(output_names: list[str], scope: str) -> list[str]:
+    """The op output tensor names converted from the Keras layer ``scope``."""
     pattern = re.compile(rf"(^|/){re.escape(scope)}(_\d+)?/")
-    return [name for name, _ in _op_outputs(flatbuffer) if pattern.search(name)]
+    return [name for name in output_names if pattern.search(name)]

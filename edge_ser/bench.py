@@ -8,8 +8,9 @@ Measured in one run:
 - multiply-accumulates per patch and the int8 model's achieved GMAC/s against the core's
   int8 peak (``PEAK_ASSUMPTION``);
 - preprocessing cost per second of audio, reference NumPy log-mel vs librosa, one thread;
-- the int8 and float32 TFLite latency of a stack of 1x1 convolutions (pure matrix
-  multiplication): the int8/float32 ratio this CPU's kernels allow at best;
+- reference models converted and timed the same way (int8 and float32 TFLite, 1 thread): the
+  quick baseline CNN the speed goals were first measured on, and a stack of 1x1 convolutions
+  (pure matrix multiplication) whose float32/int8 ratio is the most this CPU's kernels allow;
 - the end-to-end real-time factor of ``Recognizer.predict_file`` (decode, resample, features,
   int8 model; one thread) on long synthetic recordings, a 16 kHz WAV and a 48 kHz FLAC, with
   the time of each stage;
@@ -35,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.reference_preprocess import params, waveform_to_log_mel
 from edge_ser.reference_preprocess.signals import voice
 
@@ -45,11 +47,16 @@ PEAK_ASSUMPTION = (
     f"= {INT8_MACS_PER_CYCLE} int8 MAC per cycle per core"
 )
 FILE_RATE = 48000  # sample rate of the memory recordings (resampled to 16 kHz on load)
-# End-to-end recordings: name -> (sample rate, file suffix).
-RECORDINGS = {"16 kHz WAV": (16000, ".wav"), "48 kHz FLAC": (48000, ".flac")}
+# End-to-end runs: name -> (sample rate, file suffix, window hop in frames).
+RECORDINGS = {
+    "16 kHz WAV": (16000, ".wav", params.PATCH_HOP_FRAMES),
+    "48 kHz FLAC": (48000, ".flac", params.PATCH_HOP_FRAMES),
+    "16 kHz WAV, --window-hop 0.96": (16000, ".wav", params.PATCH_FRAMES),
+}
 STAGES = ("decode + resample", "log-mel patches", "int8 model")  # of predict_file
 # The matrix-multiplication probe: 1x1 convolutions of this many channels over this grid.
 GEMM_CHANNELS, GEMM_GRID, GEMM_LAYERS = 128, (48, 16), 4
+BASELINE_WIDTHS = (16, 32, 64, 128)  # the quick CNN the speed goals were first measured on
 MEMORY_FILES_S = {"1 minute": 60, "1 hour": 3600}
 GOAL_INT8_SPEEDUP = 2.5
 GOAL_PEAK_FRACTION = 0.5
@@ -261,30 +268,57 @@ def _librosa_log_mel(waveform: np.ndarray) -> Callable[[], np.ndarray] | None:
     return log_mel
 
 
-def gemm_ceiling(repeats: int, warmup: int) -> dict:
-    """int8 vs float32 TFLite on 1 thread for a stack of 1x1 convolutions.
-
-    The stack is pure matrix multiplication with no memory-bound ops, so its float32/int8
-    latency ratio is the most that int8 kernels gain over float32 ones on this CPU.
-    """
+def matmul_probe():
+    """A stack of 1x1 convolutions: pure matrix multiplication with no memory-bound ops, so
+    its float32/int8 latency ratio is the most int8 kernels gain over float32 on this CPU."""
     import keras
-    from ai_edge_litert.interpreter import Interpreter
 
-    from edge_ser.export.tflite import to_float32_tflite, to_int8_tflite
-
-    shape = (1, *GEMM_GRID, GEMM_CHANNELS)
-    inputs = keras.Input(shape[1:])
+    inputs = keras.Input((*GEMM_GRID, GEMM_CHANNELS))
     x = inputs
     for _ in range(GEMM_LAYERS):
         x = keras.layers.Conv2D(GEMM_CHANNELS, 1, activation="relu")(x)
-    model = keras.Model(inputs, x)
+    return keras.Model(inputs, x)
+
+
+def baseline_cnn():
+    """The tutorials' quick 99k-parameter CNN on raw 96x64x1 patches: four blocks of 3x3
+    conv (16/32/64/128 channels, batch norm, ReLU, 2x2 max-pool but the last), global
+    average pool, dense."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((params.PATCH_FRAMES, params.NUM_MEL_BANDS, 1))
+    x = inputs
+    for i, width in enumerate(BASELINE_WIDTHS):
+        x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+        if i < len(BASELINE_WIDTHS) - 1:
+            x = layers.MaxPooling2D(2)(x)
+    x = layers.Dense(len(CANONICAL_LABELS))(layers.GlobalAveragePooling2D()(x))
+    return keras.Model(inputs, layers.Softmax()(x))
+
+
+BASELINE_PROBE = "baseline CNN (3x3 conv 16/32/64/128 on 96x64x1)"
+CEILING_PROBE = "matrix-multiplication ceiling (4 x 1x1 conv, 128 ch, 48x16)"
+PROBES = {BASELINE_PROBE: baseline_cnn, CEILING_PROBE: matmul_probe}  # timed in the same run
+
+
+def probe(model, repeats: int, warmup: int) -> dict:
+    """int8 and float32 TFLite latency on 1 thread of a (randomly initialised) Keras model,
+    with its multiply-accumulates and achieved GMAC/s: a reference measured in the same run."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from edge_ser.export.tflite import to_float32_tflite, to_int8_tflite
+    from edge_ser.model import count_macs
+
+    shape = (1, *model.input_shape[1:])
     calibration = np.random.default_rng(0).normal(size=(16, *shape[1:])).astype(np.float32)
     flatbuffers = {
         "int8": to_int8_tflite(model, calibration, shape, "x"),
         "float32": to_float32_tflite(model, shape, "x"),
     }
-    macs = GEMM_LAYERS * GEMM_CHANNELS * GEMM_CHANNELS * int(np.prod(GEMM_GRID))
-    result: dict = {"macs": macs}
+    macs = count_macs(model)
+    result: dict = {"macs": macs, "parameters": model.count_params()}
     for precision, flatbuffer in flatbuffers.items():
         interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
         interpreter.allocate_tensors()
@@ -318,7 +352,7 @@ def write_recording(path: Path, seconds: float, sample_rate: int = FILE_RATE) ->
     return path
 
 
-def end_to_end(int8_path: Path, recording: Path, repeats: int) -> dict:
+def end_to_end(int8_path: Path, recording: Path, repeats: int, hop_frames: int) -> dict:
     """Real-time factor of ``predict_file`` with the int8 model on one thread, and the
     median time of its stages run separately: decoding (and resampling), log-mel patches,
     and the model on those patches."""
@@ -329,11 +363,11 @@ def end_to_end(int8_path: Path, recording: Path, repeats: int) -> dict:
     recognizer = Recognizer.load(int8_path, num_threads=1)
     info = audio.info(recording)
     waveform = np.concatenate(list(audio.iter_blocks(recording)))
-    patches = waveform_to_patches(waveform)[..., np.newaxis]
+    patches = waveform_to_patches(waveform, hop_frames=hop_frames)[..., np.newaxis]
     calls = {
-        "predict_file": lambda: recognizer.predict_file(recording),
+        "predict_file": lambda: recognizer.predict_file(recording, hop_frames),
         STAGES[0]: lambda: sum(len(b) for b in audio.iter_blocks(recording)),
-        STAGES[1]: lambda: waveform_to_patches(waveform),
+        STAGES[1]: lambda: waveform_to_patches(waveform, hop_frames=hop_frames),
         STAGES[2]: lambda: recognizer.runtime.predict_patches(patches),
     }
     with one_thread():
@@ -342,7 +376,8 @@ def end_to_end(int8_path: Path, recording: Path, repeats: int) -> dict:
     return {
         "audio_seconds": info.duration_s,
         "source_rate_hz": info.sample_rate,
-        "windows": len(recognizer.predict_file(recording).windows),
+        "windows": len(patches),
+        "window_hop_s": hop_frames * params.HOP_LENGTH_SAMPLES / params.SAMPLE_RATE,
         "median_s": seconds["predict_file"],
         "x_real_time": info.duration_s / seconds["predict_file"],
         "stage_seconds": {stage: seconds[stage] for stage in STAGES},
@@ -487,8 +522,8 @@ def run(
     macs = count_macs(bundle.keras_model)
     achieved = macs / (times[tflite_row("int8", 1)].median_ms / 1e3) / 1e9
     peak = INT8_MACS_PER_CYCLE * info["clock_ghz"]
-    log("timing the matrix-multiplication probe")
-    gemm = gemm_ceiling(repeats, warmup)
+    log("timing the reference models")
+    probes = {name: probe(build(), repeats, warmup) for name, build in PROBES.items()}
     log("timing preprocessing")
     prep = preprocessing(seconds, max(3, repeats // 10), 1)
     report: dict = {
@@ -499,23 +534,26 @@ def run(
         "latency_ms": {name: asdict(t) for name, t in times.items()},
         "ratios": latency_ratios(times),
         "int8_throughput": {
+            "parameters": bundle.keras_model.count_params(),
             "macs_per_patch": macs,
             "achieved_gmacs": achieved,
             "peak_gmacs": peak,
             "fraction_of_peak": achieved / peak,
             "assumption": PEAK_ASSUMPTION,
         },
-        "gemm_ceiling": gemm,
+        "reference_models": probes,
         "preprocessing": prep,
         "artifacts": artifact_sizes(dist),
         "end_to_end": {},
         "memory": {},
     }
     with tempfile.TemporaryDirectory(prefix="edge-ser-bench-") as tmp:
-        for name, (rate, suffix) in RECORDINGS.items():
+        for name, (rate, suffix, hop_frames) in RECORDINGS.items():
             log(f"end-to-end predict on {seconds:g} s of {name}")
-            recording = write_recording(Path(tmp) / f"recording{suffix}", seconds, rate)
-            report["end_to_end"][name] = end_to_end(dist / layout.INT8_TFLITE, recording, 5)
+            recording = write_recording(Path(tmp) / f"{rate}{suffix}", seconds, rate)
+            report["end_to_end"][name] = end_to_end(
+                dist / layout.INT8_TFLITE, recording, 5, hop_frames
+            )
         for name, length_s in MEMORY_FILES_S.items():
             if length_s > MEMORY_FILES_S["1 minute"] and not hour:
                 continue
@@ -529,7 +567,9 @@ def run(
 
 def to_markdown(report: dict) -> str:
     """Render a report as Markdown tables."""
-    m, t, g = report["machine"], report["int8_throughput"], report["gemm_ceiling"]
+    m, t, probes = report["machine"], report["int8_throughput"], report["reference_models"]
+    int8_ms = report["latency_ms"][tflite_row("int8", 1)]["median_ms"]
+    float32_ms = report["latency_ms"][tflite_row("float32", 1)]["median_ms"]
     versions = ", ".join(f"{k} {v}" for k, v in report["versions"].items())
     s = report["settings"]
     lines = [
@@ -559,11 +599,24 @@ def to_markdown(report: dict) -> str:
         f"**{t['achieved_gmacs']:.1f} GMAC/s** = {t['fraction_of_peak']:.1%} of a peak of "
         f"{t['peak_gmacs']:.1f} GMAC/s ({t['assumption']}, at {m['clock_ghz']:g} GHz).",
         "",
-        f"Ceiling on this CPU: a stack of {GEMM_LAYERS} 1x1 convolutions ({GEMM_CHANNELS} "
-        f"channels over {GEMM_GRID[0]}x{GEMM_GRID[1]}, {g['macs']:,} MAC, pure matrix "
-        f"multiplication) runs int8 at {g['int8_gmacs']:.1f} GMAC/s ({g['int8_ms']:.3f} ms) "
-        f"and float32 at {g['float32_gmacs']:.1f} GMAC/s ({g['float32_ms']:.3f} ms): "
-        f"float32 / int8 = **{g['float32_over_int8']:.2f}x** at best for any model here.",
+        "Reference models, randomly initialised, converted and timed the same way in this "
+        "run (1 thread):",
+        "",
+        "| model | parameters | MAC per patch | int8 ms | float32 ms | int8 GMAC/s | "
+        "float32 / int8 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| this model | {t['parameters']:,} | {t['macs_per_patch']:,} | {int8_ms:.3f} | "
+        f"{float32_ms:.3f} | {t['achieved_gmacs']:.1f} | {float32_ms / int8_ms:.2f} |",
+        *(
+            f"| {name} | {p['parameters']:,} | {p['macs']:,} | {p['int8_ms']:.3f} | "
+            f"{p['float32_ms']:.3f} | {p['int8_gmacs']:.1f} | {p['float32_over_int8']:.2f} |"
+            for name, p in probes.items()
+        ),
+        "",
+        f"This model's int8 file runs **{probes[BASELINE_PROBE]['int8_ms'] / int8_ms:.1f}x** "
+        "faster than the baseline CNN's. The matrix-multiplication probe is the most int8 "
+        "kernels gain over float32 ones on this CPU: float32 / int8 = "
+        f"**{probes[CEILING_PROBE]['float32_over_int8']:.2f}x** at best for any model here.",
         "",
         "## Preprocessing (log-mel, one thread)",
         "",

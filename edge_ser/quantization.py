@@ -13,9 +13,14 @@ INT8_MIN, INT8_MAX = -128, 127
 
 def quantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     """Float array to int8 with the manifest's rule."""
-    scaled = np.asarray(x, dtype=np.float32) / np.float32(scale)
-    rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
-    return np.clip(rounded + zero_point, INT8_MIN, INT8_MAX).astype(np.int8)
+    x = np.asarray(x, dtype=np.float32)
+    scaled = np.empty(x.shape, dtype=np.float32)
+    np.divide(x, np.float32(scale), out=scaled)
+    # trunc(s + copysign(0.5, s)) rounds half away from zero, in place (no temporaries).
+    scaled += np.copysign(np.float32(0.5), scaled)
+    np.trunc(scaled, out=scaled)
+    scaled += np.float32(zero_point)
+    return np.clip(scaled, INT8_MIN, INT8_MAX, out=scaled).astype(np.int8)
 
 
 def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:

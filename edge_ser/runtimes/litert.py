@@ -68,9 +68,15 @@ class LiteRTRuntime:
 
     def invoke(self, model_input: np.ndarray) -> np.ndarray:
         """Run one already-quantized input of the model's input shape; float32 output."""
+        return self._dequantize_output(self._invoke_raw(model_input))
+
+    def _invoke_raw(self, model_input: np.ndarray) -> np.ndarray:
+        """Run one input; the output tensor as the model stores it (int8 or float32)."""
         self.interpreter.set_tensor(self.input["index"], model_input)
         self.interpreter.invoke()
-        raw = self.interpreter.get_tensor(self.output["index"])
+        return self.interpreter.get_tensor(self.output["index"])
+
+    def _dequantize_output(self, raw: np.ndarray) -> np.ndarray:
         if self.output["dtype"] == np.int8:
             scale, zero_point = self.output["quantization"]
             return dequantize(raw, scale, zero_point)
@@ -84,4 +90,5 @@ class LiteRTRuntime:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         shape = self.input_shape
         inputs = self.quantize_input(patches.reshape(len(patches), *shape[1:]))
-        return np.concatenate([self.invoke(row.reshape(shape)) for row in inputs])
+        raw = np.concatenate([self._invoke_raw(row.reshape(shape)) for row in inputs])
+        return self._dequantize_output(raw)

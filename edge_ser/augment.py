@@ -11,7 +11,10 @@ different recording would produce rather than shifting numbers around:
 - additive noise: mel magnitudes of random Gaussian noise (Rayleigh-distributed DFT
   magnitudes, so they fluctuate frame to frame like real noise) with a random colour from
   white to brown, at a random signal-to-noise ratio; powers add (random phases);
-- SpecAugment: time and frequency masks filled with the patch mean.
+- SpecAugment: time and frequency masks filled with the patch mean;
+- mixup (optional, off by default): each patch of a batch blended with another patch of the
+  same batch, ``lam x_i + (1 - lam) x_j`` with ``lam ~ Beta(alpha, alpha)``, the one-hot
+  targets blended with the same ``lam``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class AugmentConfig:
     time_mask_frames: int = 12
     freq_masks: int = 2
     freq_mask_bands: int = 8
+    mixup_alpha: float = 0.0  # 0 turns mixup off
 
     def to_dict(self) -> dict:
         ranges = ("gain_db", "rt60_s", "snr_db", "noise_slope")
@@ -101,3 +105,25 @@ def make_augmenter(config: AugmentConfig):
         return _mask(tf, out, 1, config.freq_masks, config.freq_mask_bands, fill)
 
     return augment
+
+
+def make_mixup(alpha: float):
+    """Return ``(patches (b, ...), one-hot targets (b, labels)) -> mixed batch`` (TF ops)."""
+    import tensorflow as tf
+
+    if alpha <= 0:
+        raise ValueError(f"mixup alpha must be > 0, got {alpha}")
+
+    def mix(patches, targets):
+        size = tf.shape(patches)[0]
+        first, second = tf.random.gamma([size], alpha), tf.random.gamma([size], alpha)
+        lam = first / tf.maximum(first + second, 1e-12)
+        partner = tf.random.shuffle(tf.range(size))
+
+        def blend(x):
+            weight = tf.reshape(lam, [-1] + [1] * (len(x.shape) - 1))
+            return weight * x + (1.0 - weight) * tf.gather(x, partner)
+
+        return blend(patches), blend(targets)
+
+    return mix

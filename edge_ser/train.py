@@ -160,7 +160,7 @@ def fit(
     import keras
     import tensorflow as tf
 
-    from edge_ser.augment import make_augmenter
+    from edge_ser.augment import make_augmenter, make_mixup
     from edge_ser.model import build_model
 
     check_trainable(train, val)
@@ -181,6 +181,7 @@ def fit(
         metrics=["accuracy"],
     )
     augment = make_augmenter(config.augment)
+    mixup = make_mixup(config.augment.mixup_alpha) if config.augment.mixup_alpha > 0 else None
     n_labels = len(train.labels)
 
     def epoch_dataset() -> tf.data.Dataset:
@@ -191,7 +192,10 @@ def fit(
         tf.random.set_seed(int(rng.integers(2**31)))
         ds = tf.data.Dataset.from_tensor_slices((x[order], y[order]))
         ds = ds.map(lambda p, t: (augment(p)[..., tf.newaxis], tf.one_hot(t, n_labels)))
-        return ds.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+        ds = ds.batch(config.batch_size)
+        if mixup is not None:
+            ds = ds.map(mixup)
+        return ds.prefetch(tf.data.AUTOTUNE)
 
     history: dict[str, list[float]] = {
         "loss": [],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_ser.augment import AugmentConfig, make_augmenter
+from edge_ser.augment import AugmentConfig, make_augmenter, make_mixup
 from edge_ser.reference_preprocess import params, waveform_to_log_mel
 from edge_ser.reference_preprocess.signals import voice
 
@@ -59,3 +59,23 @@ def test_reverberation_carries_energy_into_the_following_silence():
     wet = _run(config, burst.astype(np.float32))
     assert (wet[35:45] > burst[35:45] + 1.0).all()  # decayed tail after the burst
     assert wet[80:].mean() < wet[35:45].mean()  # and it keeps decaying
+
+
+def test_mixup_blends_each_patch_and_its_target_with_one_weight():
+    import tensorflow as tf
+
+    tf.random.set_seed(0)
+    patches = np.random.default_rng(0).normal(size=(8, 96, 64, 1)).astype(np.float32)
+    targets = np.eye(8, dtype=np.float32)  # patch i has label i
+    mixed, soft = (t.numpy() for t in make_mixup(0.4)(tf.constant(patches), tf.constant(targets)))
+    np.testing.assert_allclose(soft.sum(axis=1), 1.0, atol=1e-6)
+    blended = 0
+    for i in range(8):
+        partner = int(np.argmax(np.where(np.arange(8) == i, -1.0, soft[i])))
+        lam = soft[i, i]
+        expected = lam * patches[i] + (1 - lam) * patches[partner]
+        np.testing.assert_allclose(mixed[i], expected, atol=1e-5)
+        blended += 0.05 < lam < 0.95
+    assert blended >= 2  # Beta(0.4, 0.4) weights: most near 0 or 1, some in between
+    with pytest.raises(ValueError, match="alpha must be > 0"):
+        make_mixup(0.0)

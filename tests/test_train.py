@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from edge_ser import features
+from edge_ser.augment import AugmentConfig
 from edge_ser.bundle import (
     CALIBRATION_FILE,
     CARD_FILE,
@@ -37,7 +38,13 @@ from edge_ser.train import (
     train_run,
 )
 
-SMALL = TrainConfig(epochs=2, crops_per_class=16, batch_size=32, model=ModelConfig(widths=(4, 8)))
+SMALL = TrainConfig(
+    epochs=2,
+    crops_per_class=16,
+    batch_size=32,
+    model=ModelConfig(widths=(4, 8)),
+    augment=AugmentConfig(mixup_alpha=0.4),
+)
 RUN_FILES = (
     MODEL_FILE,
     INFO_FILE,
@@ -327,6 +334,11 @@ def _unknown_val_speaker(root: Path, make) -> list[str]:
     return ["--val-speakers", "ravdess:01", "ravdess:99"]
 
 
+def _negative_mixup(root: Path, make) -> list[str]:
+    make(root, speakers=(1, 2), labels=("neutral", "sad"), clips_per_label=1, seconds=0.5)
+    return ["--mixup", "-1"]
+
+
 @pytest.mark.parametrize(
     ("make_data", "message"),
     [
@@ -335,6 +347,7 @@ def _unknown_val_speaker(root: Path, make) -> list[str]:
         (_label_only_in_validation, "the training speakers have no clips labelled sad"),
         (_label_only_in_training, "the validation speakers have no clips labelled sad"),
         (_unknown_val_speaker, "unknown validation speakers: ravdess:99"),
+        (_negative_mixup, "--mixup must be >= 0, got -1"),
     ],
 )
 def test_cli_rejects_untrainable_data_before_training(

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from edge_ser.cli.common import add_corpus_argument, show_progress
+from edge_ser.errors import EdgeSerError
 
 HELP = "train a model on a labelled corpus with a speaker-independent validation split"
 
@@ -26,6 +27,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="speakers held out for early stopping, e.g. ravdess:17 (default: ~20%% by seed)",
     )
     parser.add_argument("--patience", type=int, default=None, help="early-stopping patience")
+    parser.add_argument(
+        "--mixup",
+        type=float,
+        default=0.0,
+        metavar="ALPHA",
+        help="blend patch pairs with weights ~ Beta(ALPHA, ALPHA) (default 0: off)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
         config = replace(config, epochs=args.epochs)
     if args.patience is not None:
         config = replace(config, patience=args.patience)
+    if args.mixup < 0:
+        raise EdgeSerError(f"--mixup must be >= 0, got {args.mixup:g}")
+    if args.mixup:
+        config = replace(config, augment=replace(config.augment, mixup_alpha=args.mixup))
 
     def log(line: str) -> None:
         print(line, file=sys.stderr)

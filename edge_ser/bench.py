@@ -552,7 +552,7 @@ def run(
             log(f"end-to-end predict on {seconds:g} s of {name}")
             recording = write_recording(Path(tmp) / f"{rate}{suffix}", seconds, rate)
             report["end_to_end"][name] = end_to_end(
-                dist / layout.INT8_TFLITE, recording, 5, hop_frames
+                dist / layout.INT8_TFLITE, recording, max(5, repeats // 10), hop_frames
             )
         for name, length_s in MEMORY_FILES_S.items():
             if length_s > MEMORY_FILES_S["1 minute"] and not hour:

@@ -216,6 +216,8 @@ def edge_ser_cnn(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[s
         config = replace(config, epochs=args.epochs)
     if args.patience is not None:
         config = replace(config, patience=args.patience)
+    if args.mixup:
+        config = replace(config, augment=replace(config.augment, mixup_alpha=args.mixup))
     test_speakers = {data.speakers[i] for i in fold.test}
     fit_part, stop_part, test = fold_parts(data, test_speakers, config.seed, fold.number)
     log(f"  edge-ser: early stopping on {', '.join(sorted(set(stop_part.speakers)))}")
@@ -307,6 +309,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "fold_test_speakers": [sorted({data.speakers[i] for i in f.test}) for f in folds],
         "edge_ser_epochs": args.epochs or TrainConfig().epochs,
         "edge_ser_patience": args.patience or TrainConfig().patience,
+        "edge_ser_mixup": args.mixup,
         "conv1d_epochs": args.conv1d_epochs,
         "seconds_per_method": seconds,
         "cpus": os.cpu_count(),
@@ -340,8 +343,9 @@ def to_markdown(report: dict) -> str:
         + "; ".join(", ".join(s.split(":")[-1] for s in f) for f in report["fold_test_speakers"])
         + ".",
         f"- edge-ser CNN: at most {report['edge_ser_epochs']} epochs, early stopping (patience "
-        f"{report['edge_ser_patience']}) on speakers drawn from the training side of each fold; "
-        "Conv1D: "
+        f"{report['edge_ser_patience']}) on speakers drawn from the training side of each fold"
+        + (f", mixup alpha {report['edge_ser_mixup']:g}" if report.get("edge_ser_mixup") else "")
+        + "; Conv1D: "
         f"{report['conv1d_epochs']} epochs. Chance level: UAR {1 / len(report['labels']):.3f}.",
         f"- s per fold: training and testing time on {report['cpus']} CPU cores (the two edge-ser "
         "rows share one training); "
@@ -351,7 +355,8 @@ def to_markdown(report: dict) -> str:
         f"Reproduce: `python benchmarks/accuracy.py --folds {report['folds']} "
         f"--seed {report['seed']} --epochs {report['edge_ser_epochs']} "
         f"--patience {report['edge_ser_patience']} "
-        f"--conv1d-epochs {report['conv1d_epochs']} --methods {' '.join(report['methods'])} "
+        + (f"--mixup {report['edge_ser_mixup']:g} " if report.get("edge_ser_mixup") else "")
+        + f"--conv1d-epochs {report['conv1d_epochs']} --methods {' '.join(report['methods'])} "
         "--markdown benchmarks/accuracy.md`.",
     ]
     return "\n".join(lines) + "\n"
@@ -363,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5, help="leave-speakers-out folds")
     parser.add_argument("--epochs", type=int, default=None, help="edge-ser CNN maximum epochs")
     parser.add_argument("--patience", type=int, default=None, help="edge-ser early stopping")
+    parser.add_argument("--mixup", type=float, default=0.0, help="edge-ser mixup alpha (0: off)")
     parser.add_argument("--conv1d-epochs", type=int, default=CONV1D_EPOCHS)
     parser.add_argument("--seed", type=int, default=0, help="folds and model seeds")
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))

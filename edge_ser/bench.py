@@ -13,7 +13,7 @@ Measured in one run:
   (pure matrix multiplication) whose float32/int8 ratio is the most this CPU's kernels allow;
 - the end-to-end real-time factor of ``Recognizer.predict_file`` (decode, resample, features,
   int8 model; one thread) on long synthetic recordings, a 16 kHz WAV and a 48 kHz FLAC, with
-  the time of each stage;
+  the time of each stage, and the WAV again with non-overlapping windows (hop 0.96 s);
 - artifact sizes;
 - peak RSS of a fresh process predicting a 1-minute and a 1-hour file with the int8 model.
 

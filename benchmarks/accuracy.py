@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -211,13 +211,7 @@ def edge_ser_cnn(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[s
     from edge_ser.runtimes.litert import LiteRTRuntime
 
     data = corpus.data
-    config = TrainConfig(seed=args.seed)
-    if args.epochs is not None:
-        config = replace(config, epochs=args.epochs)
-    if args.patience is not None:
-        config = replace(config, patience=args.patience)
-    if args.mixup:
-        config = replace(config, augment=replace(config.augment, mixup_alpha=args.mixup))
+    config = TrainConfig.with_overrides(args.seed, args.epochs, args.patience, args.mixup)
     test_speakers = {data.speakers[i] for i in fold.test}
     fit_part, stop_part, test = fold_parts(data, test_speakers, config.seed, fold.number)
     log(f"  edge-ser: early stopping on {', '.join(sorted(set(stop_part.speakers)))}")

@@ -15,7 +15,7 @@ import json
 import math
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +54,24 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "model": self.model.to_dict(), "augment": self.augment.to_dict()}
+
+    @classmethod
+    def with_overrides(
+        cls,
+        seed: int = 0,
+        epochs: int | None = None,
+        patience: int | None = None,
+        mixup_alpha: float = 0.0,
+    ) -> TrainConfig:
+        """The defaults with the options a command line gave (``None`` / 0: keep the default)."""
+        config = cls(seed=seed)
+        if epochs is not None:
+            config = replace(config, epochs=epochs)
+        if patience is not None:
+            config = replace(config, patience=patience)
+        if mixup_alpha:
+            config = replace(config, augment=replace(config.augment, mixup_alpha=mixup_alpha))
+        return config
 
 
 @dataclass

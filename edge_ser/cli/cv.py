@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from edge_ser.cli.common import add_corpus_argument, add_json_argument, print_json, show_progress
@@ -24,9 +23,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from edge_ser.train import TrainConfig, cross_validate
 
-    config = TrainConfig(seed=args.seed)
-    if args.epochs is not None:
-        config = replace(config, epochs=args.epochs)
+    config = TrainConfig.with_overrides(args.seed, args.epochs)
     summary = cross_validate(
         args.data_dir,
         folds=args.folds,

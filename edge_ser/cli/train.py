@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from edge_ser.cli.common import add_corpus_argument, show_progress
@@ -39,15 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from edge_ser.train import TrainConfig, train_run
 
-    config = TrainConfig(seed=args.seed)
-    if args.epochs is not None:
-        config = replace(config, epochs=args.epochs)
-    if args.patience is not None:
-        config = replace(config, patience=args.patience)
     if args.mixup < 0:
         raise EdgeSerError(f"--mixup must be >= 0, got {args.mixup:g}")
-    if args.mixup:
-        config = replace(config, augment=replace(config.augment, mixup_alpha=args.mixup))
+    config = TrainConfig.with_overrides(args.seed, args.epochs, args.patience, args.mixup)
 
     def log(line: str) -> None:
         print(line, file=sys.stderr)

@@ -330,8 +330,9 @@ class Recognizer:
         return np.asarray(self.runtime.predict_patches(patches), dtype=np.float32)
 
     def _labelled(self, probabilities: np.ndarray) -> tuple[str, dict[str, float]]:
-        probs = {label: float(p) for label, p in zip(self.labels, probabilities, strict=True)}
-        return self.labels[int(np.argmax(probabilities))], probs
+        values = probabilities.tolist()  # Python floats in one call (a long file has many)
+        probs = dict(zip(self.labels, values, strict=True))
+        return self.labels[values.index(max(values))], probs
 
     def _predict(
         self, blocks: Iterable[np.ndarray], hop_frames: int, path: Path | None

@@ -23,7 +23,7 @@ import numpy as np
 from edge_ser import corpora
 from edge_ser.augment import AugmentConfig
 from edge_ser.bundle import CALIBRATION_FILE, INFO_FILE, MODEL_FILE, PARITY_FILE
-from edge_ser.errors import DataError
+from edge_ser.errors import DataError, EdgeSerError
 from edge_ser.features import FeatureCache
 from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.metrics import Scores, score
@@ -63,7 +63,12 @@ class TrainConfig:
         patience: int | None = None,
         mixup_alpha: float = 0.0,
     ) -> TrainConfig:
-        """The defaults with the options a command line gave (``None`` / 0: keep the default)."""
+        """The defaults with the options a command line gave (``None`` / 0: keep the default).
+
+        Raises ``EdgeSerError`` for a negative mixup alpha.
+        """
+        if mixup_alpha < 0:
+            raise EdgeSerError(f"--mixup must be >= 0, got {mixup_alpha:g}")
         config = cls(seed=seed)
         if epochs is not None:
             config = replace(config, epochs=epochs)

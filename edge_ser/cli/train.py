@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from edge_ser.cli.common import add_corpus_argument, show_progress
-from edge_ser.errors import EdgeSerError
 
 HELP = "train a model on a labelled corpus with a speaker-independent validation split"
 
@@ -38,8 +37,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from edge_ser.train import TrainConfig, train_run
 
-    if args.mixup < 0:
-        raise EdgeSerError(f"--mixup must be >= 0, got {args.mixup:g}")
     config = TrainConfig.with_overrides(args.seed, args.epochs, args.patience, args.mixup)
 
     def log(line: str) -> None:

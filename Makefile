@@ -34,13 +34,14 @@ test: setup java
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-# Retrain the bundled default model and its speaker-independent figures (about an hour on
-# 2 CPU cores, most of it the 5-fold cross-validation of benchmarks/accuracy.py).
+# Retrain the bundled default model and its speaker-independent figures with the default
+# recipe (about 80 minutes on 2 CPU cores, most of it the 5-fold cross-validation of
+# benchmarks/accuracy.py).
 RAVDESS ?= ../shared/data/ravdess-speech-actors01-20
 bundled-model: setup
 	$(BIN)/edge-ser train $(RAVDESS) --val-speakers ravdess:17 ravdess:18 ravdess:19 ravdess:20 \
-		--epochs 60 --patience 15 --out runs/ravdess
-	$(BIN)/python benchmarks/accuracy.py $(RAVDESS) --folds 5 --epochs 40 --patience 15 \
+		--out runs/ravdess
+	$(BIN)/python benchmarks/accuracy.py $(RAVDESS) --folds 5 \
 		--json benchmarks/accuracy.json --markdown benchmarks/accuracy.md
 	$(BIN)/python benchmarks/robustness.py $(RAVDESS) --models runs/ravdess --json runs/robustness.json
 	$(BIN)/python -m edge_ser.promote runs/ravdess --cv benchmarks/accuracy.json \

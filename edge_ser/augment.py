@@ -3,6 +3,10 @@
 Augmentations act on the mel magnitude recovered from the log-mel, so they model what a
 different recording would produce rather than shifting numbers around:
 
+- frequency warp (vocal tract length perturbation): the spectrum stretched or compressed
+  along the frequency axis by a random factor, as a speaker with a shorter or longer vocal
+  tract would produce it; each band takes the mel magnitude found at its centre frequency
+  divided by the factor (linear interpolation between band centres);
 - gain: multiply the mel magnitude (a louder or quieter speaker or microphone); near the
   ``log(mel + 0.01)`` floor this is not a constant shift, so the model still sees its effect;
 - spectral tilt: multiply band ``b`` by ``exp(t * (2 b / 63 - 1))`` (microphone coloration);
@@ -23,11 +27,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from edge_ser.reference_preprocess import mel_matrix, params
+from edge_ser.reference_preprocess import hertz_to_mel, mel_matrix, params
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
+    warp: tuple[float, float] = (0.9, 1.1)  # frequency scale factor drawn from this range
     gain_db: tuple[float, float] = (-36.0, 12.0)  # gain drawn uniformly from this range
     tilt: float = 0.6  # spectral tilt coefficient drawn from [-tilt, +tilt]
     reverb_probability: float = 0.2
@@ -42,7 +47,7 @@ class AugmentConfig:
     mixup_alpha: float = 0.0  # 0 turns mixup off
 
     def to_dict(self) -> dict:
-        ranges = ("gain_db", "rt60_s", "snr_db", "noise_slope")
+        ranges = ("warp", "gain_db", "rt60_s", "snr_db", "noise_slope")
         return {**asdict(self), **{name: list(getattr(self, name)) for name in ranges}}
 
 
@@ -68,6 +73,13 @@ def make_augmenter(config: AugmentConfig):
     bins = tf.cast(tf.maximum(tf.range(params.NUM_SPECTRUM_BINS), 1), tf.float32)
     band_position = tf.constant(np.linspace(-1.0, 1.0, bands), dtype=tf.float32)
     lags = tf.range(frames - 1, -1, -1, dtype=tf.float32)  # kernel tap j delays by 95 - j
+    low_mel, high_mel = hertz_to_mel(params.MEL_MIN_HZ), hertz_to_mel(params.MEL_MAX_HZ)
+    centres_mel = np.linspace(low_mel, high_mel, bands + 2)[1:-1]  # evenly spaced in mel
+    mel_step = float(centres_mel[1] - centres_mel[0])
+    centres_hz = tf.constant(
+        params.MEL_BREAK_FREQUENCY_HERTZ * np.expm1(centres_mel / params.MEL_HIGH_FREQUENCY_Q),
+        dtype=tf.float32,
+    )
 
     def uniform(bounds: tuple[float, float]):
         return tf.random.uniform([], *bounds)
@@ -83,6 +95,17 @@ def make_augmenter(config: AugmentConfig):
         smeared = tf.transpose(smeared[:, :, 0])
         return smeared * tf.reduce_sum(power) / tf.maximum(tf.reduce_sum(smeared), 1e-12)
 
+    def warp(mel):
+        source_hz = centres_hz / uniform(config.warp)
+        source_mel = params.MEL_HIGH_FREQUENCY_Q * tf.math.log1p(
+            source_hz / params.MEL_BREAK_FREQUENCY_HERTZ
+        )
+        position = tf.clip_by_value((source_mel - centres_mel[0]) / mel_step, 0.0, bands - 1.0)
+        below = tf.minimum(tf.cast(tf.floor(position), tf.int32), bands - 2)
+        fraction = position - tf.cast(below, tf.float32)
+        lower, upper = tf.gather(mel, below, axis=1), tf.gather(mel, below + 1, axis=1)
+        return lower + fraction * (upper - lower)
+
     def noise_power(signal_power):
         real = tf.random.normal([frames, params.NUM_SPECTRUM_BINS])
         imaginary = tf.random.normal([frames, params.NUM_SPECTRUM_BINS])
@@ -92,7 +115,7 @@ def make_augmenter(config: AugmentConfig):
         return noise * target / tf.maximum(tf.reduce_mean(noise), 1e-12)
 
     def augment(patch):
-        mel = tf.maximum(tf.exp(patch) - params.LOG_OFFSET, 0.0)
+        mel = warp(tf.maximum(tf.exp(patch) - params.LOG_OFFSET, 0.0))
         gain = 10.0 ** (uniform(config.gain_db) / 20.0)
         tilt = tf.exp(tf.random.uniform([], -config.tilt, config.tilt) * band_position)
         power = (mel * gain * tilt) ** 2

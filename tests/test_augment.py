@@ -10,6 +10,7 @@ from edge_ser.reference_preprocess import params, waveform_to_log_mel
 from edge_ser.reference_preprocess.signals import voice
 
 OFF = AugmentConfig(
+    warp=(1.0, 1.0),
     gain_db=(0.0, 0.0),
     tilt=0.0,
     reverb_probability=0.0,
@@ -79,3 +80,16 @@ def test_mixup_blends_each_patch_and_its_target_with_one_weight():
     assert blended >= 2  # Beta(0.4, 0.4) weights: most near 0 or 1, some in between
     with pytest.raises(ValueError, match="alpha must be > 0"):
         make_mixup(0.0)
+
+
+@pytest.mark.parametrize("factor", [0.9, 1.15])
+def test_frequency_warp_moves_a_tone_as_a_scaled_vocal_tract_would(factor):
+    seconds = np.arange(params.MIN_SAMPLES) / params.SAMPLE_RATE
+    tone = lambda hz: 0.3 * np.sin(2 * np.pi * hz * seconds).astype(np.float32)  # noqa: E731
+    warped = _run(
+        AugmentConfig(**{**OFF.__dict__, "warp": (factor, factor)}),
+        waveform_to_log_mel(tone(1000.0)),
+    )
+    scaled = waveform_to_log_mel(tone(1000.0 * factor))
+    assert abs(int(warped.mean(axis=0).argmax()) - int(scaled.mean(axis=0).argmax())) <= 1
+    assert warped.mean(axis=0).argmax() != waveform_to_log_mel(tone(1000.0)).mean(axis=0).argmax()

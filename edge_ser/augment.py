@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from edge_ser.reference_preprocess import hertz_to_mel, mel_matrix, params
+from edge_ser.reference_preprocess import mel_band_edges, mel_matrix, params
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,7 @@ def make_augmenter(config: AugmentConfig):
     bins = tf.cast(tf.maximum(tf.range(params.NUM_SPECTRUM_BINS), 1), tf.float32)
     band_position = tf.constant(np.linspace(-1.0, 1.0, bands), dtype=tf.float32)
     lags = tf.range(frames - 1, -1, -1, dtype=tf.float32)  # kernel tap j delays by 95 - j
-    low_mel, high_mel = hertz_to_mel(params.MEL_MIN_HZ), hertz_to_mel(params.MEL_MAX_HZ)
-    centres_mel = np.linspace(low_mel, high_mel, bands + 2)[1:-1]  # evenly spaced in mel
+    centres_mel = mel_band_edges()[1:-1]  # evenly spaced in mel
     mel_step = float(centres_mel[1] - centres_mel[0])
     centres_hz = tf.constant(
         params.MEL_BREAK_FREQUENCY_HERTZ * np.expm1(centres_mel / params.MEL_HIGH_FREQUENCY_Q),

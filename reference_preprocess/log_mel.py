@@ -47,6 +47,15 @@ def hertz_to_mel(frequencies_hz: np.ndarray | float) -> np.ndarray:
     return MEL_HIGH_FREQUENCY_Q * np.log1p(hz / MEL_BREAK_FREQUENCY_HERTZ)
 
 
+def mel_band_edges() -> np.ndarray:
+    """Edges of the mel bands: ``linspace(m(125), m(7500), 66)`` in HTK mel, float64.
+
+    Band ``b`` is the triangle rising from edge ``b`` to its centre, edge ``b + 1``, and
+    falling to edge ``b + 2``; the 64 centres are ``mel_band_edges()[1:-1]``.
+    """
+    return np.linspace(hertz_to_mel(MEL_MIN_HZ), hertz_to_mel(MEL_MAX_HZ), NUM_MEL_BANDS + 2)
+
+
 def _make_periodic_hann_window() -> np.ndarray:
     n = np.arange(WINDOW_LENGTH_SAMPLES, dtype=np.float64)
     window = (0.5 - 0.5 * np.cos(2.0 * np.pi * n / WINDOW_LENGTH_SAMPLES)).astype(np.float32)
@@ -57,7 +66,7 @@ def _make_periodic_hann_window() -> np.ndarray:
 def _make_mel_matrix() -> np.ndarray:
     nyquist_hz = SAMPLE_RATE / 2.0
     bins_mel = hertz_to_mel(np.linspace(0.0, nyquist_hz, NUM_SPECTRUM_BINS))[:, np.newaxis]
-    edges_mel = np.linspace(hertz_to_mel(MEL_MIN_HZ), hertz_to_mel(MEL_MAX_HZ), NUM_MEL_BANDS + 2)
+    edges_mel = mel_band_edges()
     lower, center, upper = edges_mel[:-2], edges_mel[1:-1], edges_mel[2:]
     lower_slope = (bins_mel - lower) / (center - lower)
     upper_slope = (upper - bins_mel) / (upper - center)

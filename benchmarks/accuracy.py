@@ -53,6 +53,7 @@ from edge_ser.train import (
     fit,
     fold_parts,
     load_labelled_clips,
+    recipe_text,
     representative_patches,
     summarise_folds,
 )
@@ -213,8 +214,11 @@ def edge_ser_cnn(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[s
     data = corpus.data
     config = TrainConfig.with_overrides(args.seed, args.epochs, args.patience, args.mixup)
     test_speakers = {data.speakers[i] for i in fold.test}
-    fit_part, stop_part, test = fold_parts(data, test_speakers, config.seed, fold.number)
-    log(f"  edge-ser: early stopping on {', '.join(sorted(set(stop_part.speakers)))}")
+    fit_part, stop_part, test = fold_parts(
+        data, test_speakers, config.seed, fold.number, config.early_stopping
+    )
+    if stop_part is not None:
+        log(f"  edge-ser: early stopping on {', '.join(sorted(set(stop_part.speakers)))}")
     model, _ = fit(fit_part, stop_part, config, log=lambda line: log(f"  {line}"), progress=False)
     calibration = representative_patches(
         fit_part, CALIBRATION_PATCHES, np.random.default_rng(config.seed + 1)
@@ -302,7 +306,8 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "methods": args.methods,
         "fold_test_speakers": [sorted({data.speakers[i] for i in f.test}) for f in folds],
         "edge_ser_epochs": args.epochs or TrainConfig().epochs,
-        "edge_ser_patience": args.patience or TrainConfig().patience,
+        "edge_ser_patience": TrainConfig.with_overrides(patience=args.patience).patience,
+        "edge_ser_average_last": TrainConfig().average_last,
         "edge_ser_mixup": args.mixup,
         "conv1d_epochs": args.conv1d_epochs,
         "seconds_per_method": seconds,
@@ -336,8 +341,12 @@ def to_markdown(report: dict) -> str:
         "- Test speakers per fold: "
         + "; ".join(", ".join(s.split(":")[-1] for s in f) for f in report["fold_test_speakers"])
         + ".",
-        f"- edge-ser CNN: at most {report['edge_ser_epochs']} epochs, early stopping (patience "
-        f"{report['edge_ser_patience']}) on speakers drawn from the training side of each fold"
+        "- edge-ser CNN: "
+        + recipe_text(
+            report["edge_ser_epochs"],
+            report["edge_ser_patience"],
+            report.get("edge_ser_average_last", 0),
+        )
         + (f", mixup alpha {report['edge_ser_mixup']:g}" if report.get("edge_ser_mixup") else "")
         + "; Conv1D: "
         f"{report['conv1d_epochs']} epochs. Chance level: UAR {1 / len(report['labels']):.3f}.",

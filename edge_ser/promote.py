@@ -25,6 +25,7 @@ from edge_ser.bundle import (
 )
 from edge_ser.errors import EdgeSerError
 from edge_ser.reports import model_card
+from edge_ser.train import recipe_text
 
 
 def load_cross_validation(path: Path) -> dict:
@@ -36,9 +37,10 @@ def load_cross_validation(path: Path) -> dict:
     edge_rows = {row: r for row, r in report["results"].items() if row.startswith("edge-ser")}
     float_row = next(r for row, r in edge_rows.items() if "float32" in row)
     int8_row = next((r for row, r in edge_rows.items() if "int8" in row), None)
-    protocol = (
-        f"benchmarks/accuracy.py, at most {report['edge_ser_epochs']} epochs, "
-        f"patience {report['edge_ser_patience']}"
+    protocol = "benchmarks/accuracy.py, " + recipe_text(
+        report["edge_ser_epochs"],
+        report["edge_ser_patience"],
+        report.get("edge_ser_average_last", 0),
     )
     figures = {"folds": report["folds"], "n_clips": report["n_clips"], "protocol": protocol}
     return {**figures, **float_row, **({"int8": int8_row} if int8_row else {})}

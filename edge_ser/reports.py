@@ -61,9 +61,14 @@ def plot_history(history: dict, path: Path) -> None:
     left.set_xlabel("epoch")
     left.legend()
     right.plot(epochs, history["accuracy"], label="training patch accuracy")
-    right.plot(epochs, history["val_accuracy"], label="validation clip accuracy")
-    right.plot(epochs, history["val_uar"], label="validation clip UAR")
-    right.axvline(history["best_epoch"][0], color="grey", linestyle=":", label="kept epoch")
+    if history["val_uar"]:
+        right.plot(epochs, history["val_accuracy"], label="validation clip accuracy")
+        right.plot(epochs, history["val_uar"], label="validation clip UAR")
+    first, last = history["kept_epochs"]
+    if first == last:
+        right.axvline(last, color="grey", linestyle=":", label="kept epoch")
+    else:
+        right.axvspan(first, last, color="grey", alpha=0.15, label="averaged epochs")
     right.set_xlabel("epoch")
     right.set_ylim(0, 1)
     right.legend()
@@ -112,6 +117,13 @@ condition (`benchmarks/robustness.py`):
 """
 
 
+def _kept_weights_text(summary: dict) -> str:
+    kept = summary["kept_weights"]
+    if summary["config"]["patience"]:
+        return f"The model keeps the {kept}, chosen by early stopping on the held-out speakers."
+    return f"The model keeps the {kept}; the held-out speakers chose nothing."
+
+
 def model_card(
     summary: dict, cross_validation: dict | None = None, robustness: dict | None = None
 ) -> str:
@@ -151,9 +163,9 @@ multiply-accumulates per patch) that classifies 0.96 s log-mel patches (96 frame
 ## Data and split
 
 Corpus `{summary["corpus"]}` from `{summary["data_dir"]}`. Speaker-independent split: trained on
-{summary["n_train_clips"]} clips from speakers {", ".join(summary["train_speakers"])}; early
-stopping and the figures below on {summary["n_val_clips"]} clips from the held-out speakers
-{", ".join(summary["val_speakers"])} (kept epoch {summary["best_epoch"]}).
+{summary["n_train_clips"]} clips from speakers {", ".join(summary["train_speakers"])}; the
+figures below on {summary["n_val_clips"]} clips from the held-out speakers
+{", ".join(summary["val_speakers"])}. {_kept_weights_text(summary)}
 
 ## Validation (held-out speakers, clip level)
 

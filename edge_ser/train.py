@@ -3,9 +3,13 @@
 One epoch draws ``crops_per_class`` random 96-frame crops per label from the training clips'
 log-mels (class-balanced sampling; random crop positions are the time-shift augmentation),
 augments them in a tf.data pipeline (``edge_ser.augment``) and fits the CNN. After each epoch
-the model is scored on the validation speakers' clips (clip = mean of patch probabilities)
-and, after ``warmup_epochs``, training stops when the validation UAR has not improved for
-``patience`` epochs; the best epoch's weights are kept.
+the model is scored on the validation speakers' clips (clip = mean of patch probabilities).
+
+By default training runs all epochs (the learning rate follows a cosine decay) and the final
+model is the average of the weights at the end of the last ``average_last`` epochs; the
+validation speakers are only watched, never used to choose weights. With ``patience`` > 0,
+training instead stops when the validation UAR has not improved for ``patience`` epochs
+(after ``warmup_epochs``) and the best epoch's weights are kept.
 """
 
 from __future__ import annotations
@@ -45,12 +49,17 @@ class TrainConfig:
     learning_rate: float = 2e-3
     weight_decay: float = 1e-3
     label_smoothing: float = 0.1
-    patience: int = 20
+    patience: int = 0  # > 0: early stopping on the validation speakers instead of averaging
     # Validation scores of the first epochs are noise (batch-norm statistics still settling):
     # during warm-up the latest weights are kept and training cannot stop.
     warmup_epochs: int = 8
+    average_last: int = 20  # without early stopping: average the last epochs' weights
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    @property
+    def early_stopping(self) -> bool:
+        return self.patience > 0
 
     def to_dict(self) -> dict:
         return {**asdict(self), "model": self.model.to_dict(), "augment": self.augment.to_dict()}
@@ -65,10 +74,12 @@ class TrainConfig:
     ) -> TrainConfig:
         """The defaults with the options a command line gave (``None`` / 0: keep the default).
 
-        Raises ``EdgeSerError`` for a negative mixup alpha.
+        Raises ``EdgeSerError`` for a negative mixup alpha or patience.
         """
         if mixup_alpha < 0:
             raise EdgeSerError(f"--mixup must be >= 0, got {mixup_alpha:g}")
+        if patience is not None and patience < 0:
+            raise EdgeSerError(f"--patience must be >= 0, got {patience}")
         config = cls(seed=seed)
         if epochs is not None:
             config = replace(config, epochs=epochs)
@@ -172,21 +183,47 @@ def clip_scores(model, data: LabelledClips) -> Scores:
     return score(data.targets, clip_probs.argmax(axis=1), data.labels)
 
 
+class WeightAverage:
+    """Running mean of a model's weights, one sample per epoch."""
+
+    def __init__(self) -> None:
+        self.mean: list[np.ndarray] | None = None
+        self.count = 0
+
+    def add(self, weights: list[np.ndarray]) -> None:
+        self.count += 1
+        if self.mean is None:
+            self.mean = [w.astype(np.float64) for w in weights]
+        else:
+            for total, w in zip(self.mean, weights, strict=True):
+                total += (w - total) / self.count
+
+    def weights(self) -> list[np.ndarray]:
+        return [w.astype(np.float32) for w in self.mean]
+
+
 def fit(
     train: LabelledClips,
-    val: LabelledClips,
+    val: LabelledClips | None,
     config: TrainConfig,
     log: Callable[[str], None] = print,
     progress: bool = True,
 ):
-    """Train a fresh model; return ``(model, history)``, keeping the best validation epoch."""
+    """Train a fresh model; return ``(model, history)``.
+
+    Without early stopping the model is the average of the last ``config.average_last``
+    epochs' weights and ``val`` (optional) is only scored for the log and the curves; with
+    early stopping ``val`` is required and the best validation epoch's weights are kept.
+    """
     import keras
     import tensorflow as tf
 
     from edge_ser.augment import make_augmenter, make_mixup
     from edge_ser.model import build_model
 
-    check_trainable(train, val)
+    if val is None and config.early_stopping:
+        raise EdgeSerError("early stopping needs validation speakers")
+    check_trainable(train, val or train)
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     scale = input_scale(
@@ -227,27 +264,63 @@ def fit(
         "val_accuracy": [],
     }
     best = {"uar": -1.0, "epoch": 0, "weights": None}
+    average = WeightAverage()
+    first_averaged = max(config.epochs - max(config.average_last, 1) + 1, 1)
     for epoch in range(1, config.epochs + 1):
         result = model.fit(epoch_dataset(), epochs=1, shuffle=False, verbose=1 if progress else 0)
-        val_scores = clip_scores(model, val)
         history["loss"].append(float(result.history["loss"][0]))
         history["accuracy"].append(float(result.history["accuracy"][0]))
-        history["val_uar"].append(val_scores.uar)
-        history["val_accuracy"].append(val_scores.accuracy)
-        improved = epoch <= config.warmup_epochs or val_scores.uar > best["uar"]
-        if improved:
-            best = {"uar": val_scores.uar, "epoch": epoch, "weights": model.get_weights()}
-        log(
+        line = (
             f"epoch {epoch:3d}/{config.epochs}  loss {history['loss'][-1]:.3f}  "
-            f"train acc {history['accuracy'][-1]:.3f}  val clip acc {val_scores.accuracy:.3f}  "
-            f"val UAR {val_scores.uar:.3f}{'  *' if improved else ''}"
+            f"train acc {history['accuracy'][-1]:.3f}"
         )
-        if epoch - best["epoch"] >= config.patience:
-            log(f"early stop: no validation improvement for {config.patience} epochs")
-            break
-    model.set_weights(best["weights"])
-    history["best_epoch"] = [best["epoch"]]
+        if val is not None:
+            val_scores = clip_scores(model, val)
+            history["val_uar"].append(val_scores.uar)
+            history["val_accuracy"].append(val_scores.accuracy)
+            line += f"  val clip acc {val_scores.accuracy:.3f}  val UAR {val_scores.uar:.3f}"
+        if config.early_stopping:
+            improved = epoch <= config.warmup_epochs or val_scores.uar > best["uar"]
+            if improved:
+                best = {"uar": val_scores.uar, "epoch": epoch, "weights": model.get_weights()}
+            log(line + ("  *" if improved else ""))
+            if epoch - best["epoch"] >= config.patience:
+                log(f"early stop: no validation improvement for {config.patience} epochs")
+                break
+        else:
+            if epoch >= first_averaged:
+                average.add(model.get_weights())
+            log(line)
+    if config.early_stopping:
+        model.set_weights(best["weights"])
+        history["kept_epochs"] = [best["epoch"], best["epoch"]]
+    else:
+        model.set_weights(average.weights())
+        history["kept_epochs"] = [first_averaged, config.epochs]
+        if val is not None:
+            log(f"{kept_weights_text(history)}: val UAR {clip_scores(model, val).uar:.3f}")
     return model, history
+
+
+def recipe_text(epochs: int, patience: int, average_last: int) -> str:
+    """How a cross-validation fold's model is trained, in words (reports and model cards)."""
+    if patience:
+        return (
+            f"at most {epochs} epochs, early stopping (patience {patience}) on speakers drawn "
+            "from the training side of each fold"
+        )
+    return (
+        f"{epochs} epochs on all training-side speakers of each fold, the weights of the "
+        f"last {average_last} epochs averaged"
+    )
+
+
+def kept_weights_text(history: dict) -> str:
+    """Which epochs' weights a trained model holds, in words."""
+    first, last = history["kept_epochs"]
+    if first == last:
+        return f"weights of epoch {last}"
+    return f"weights averaged over epochs {first}-{last}"
 
 
 def default_val_speakers(clips: LabelledClips, seed: int) -> list[str]:
@@ -322,7 +395,7 @@ def train_run(
         "n_skipped": len(skipped),
         "parameters": int(model.count_params()),
         "macs_per_patch": count_macs(model),
-        "best_epoch": history["best_epoch"][0],
+        "kept_weights": kept_weights_text(history),
         "validation": val_scores.to_dict(),
         "train_clip_accuracy": train_scores.accuracy,
         "preprocessor_version": params.PREPROCESSOR_VERSION,
@@ -340,8 +413,8 @@ def train_run(
         (tmp / "MODEL_CARD.md").write_text(reports.model_card(summary))
     log(
         f"saved {out_dir}: validation clip accuracy {val_scores.accuracy:.3f}, "
-        f"UAR {val_scores.uar:.3f}, macro-F1 {val_scores.macro_f1:.3f} (best epoch "
-        f"{summary['best_epoch']})"
+        f"UAR {val_scores.uar:.3f}, macro-F1 {val_scores.macro_f1:.3f} "
+        f"({summary['kept_weights']})"
     )
     return summary
 
@@ -366,7 +439,7 @@ def cross_validate(
         corpora.speaker_folds(data.clips, k=folds, seed=config.seed), start=1
     ):
         fit_part, stop_part, test = fold_parts(
-            data, {c.speaker for c in test_clips}, config.seed, k
+            data, {c.speaker for c in test_clips}, config.seed, k, config.early_stopping
         )
         log(f"fold {k}/{folds}: test speakers {', '.join(sorted(set(test.speakers)))}")
         model, _ = fit(fit_part, stop_part, config, log=log, progress=progress)
@@ -380,14 +453,17 @@ def cross_validate(
 
 
 def fold_parts(
-    data: LabelledClips, test_speakers: set[str], seed: int, fold: int
-) -> tuple[LabelledClips, LabelledClips, LabelledClips]:
+    data: LabelledClips, test_speakers: set[str], seed: int, fold: int, early_stopping: bool
+) -> tuple[LabelledClips, LabelledClips | None, LabelledClips]:
     """``(fit, early-stopping, test)`` parts of one cross-validation fold, split by speaker.
 
     The early-stopping speakers come from the training side, so test speakers never
-    influence training.
+    influence training; without early stopping every training-side speaker is fitted and
+    the early-stopping part is ``None``.
     """
     rest, test = split_clips(data, sorted(test_speakers))
+    if not early_stopping:
+        return rest, None, test
     fit_part, stop_part = split_clips(rest, default_val_speakers(rest, seed + fold))
     return fit_part, stop_part, test
 

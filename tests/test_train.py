@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ from edge_ser.train import (
     PARITY_PATCHES,
     LabelledClips,
     TrainConfig,
+    WeightAverage,
     load_labelled_clips,
     sample_crops,
     split_clips,
@@ -189,7 +190,7 @@ def test_metrics_json_describes_a_speaker_independent_run(runs):
         "n_skipped",
         "parameters",
         "macs_per_patch",
-        "best_epoch",
+        "kept_weights",
         "validation",
         "train_clip_accuracy",
         "preprocessor_version",
@@ -206,14 +207,38 @@ def test_metrics_json_describes_a_speaker_independent_run(runs):
     assert metrics["parameters"] == ModelBundle.load(runs.first).keras_model.count_params()
     history = metrics["history"]
     assert all(len(history[k]) == SMALL.epochs for k in ("loss", "accuracy", "val_uar"))
-    best = metrics["best_epoch"]
-    assert history["best_epoch"] == [best] and 1 <= best <= SMALL.epochs
+    # Two epochs, fewer than ``average_last``: both epochs' weights are averaged.
+    assert history["kept_epochs"] == [1, SMALL.epochs]
+    assert metrics["kept_weights"] == f"weights averaged over epochs 1-{SMALL.epochs}"
+    assert metrics["validation"]["n_clips"] == metrics["n_val_clips"]
+
+
+@pytest.mark.slow
+def test_early_stopping_keeps_the_best_validation_epoch(emotion_corpus, tmp_path):
+    config = replace(SMALL, epochs=4, patience=1, warmup_epochs=1)
+    train_run(emotion_corpus, tmp_path / "run", config=config, progress=False, log=lambda _: None)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    history = metrics["history"]
+    best, kept = history["kept_epochs"]
+    assert best == kept and metrics["kept_weights"] == f"weights of epoch {best}"
     # The kept weights are the best epoch's: the final validation score is that epoch's.
     assert metrics["validation"]["uar"] == pytest.approx(history["val_uar"][best - 1])
-    # Validation selects among the last warm-up epoch and the epochs after it.
-    eligible = history["val_uar"][min(SMALL.warmup_epochs, SMALL.epochs) - 1 :]
+    # Validation selects among the last warm-up epoch and the epochs after it, and training
+    # stops one epoch (the patience) after the best one unless the epochs run out.
+    eligible = history["val_uar"][config.warmup_epochs - 1 :]
     assert metrics["validation"]["uar"] == pytest.approx(max(eligible))
-    assert metrics["validation"]["n_clips"] == metrics["n_val_clips"]
+    assert len(history["loss"]) == min(best + config.patience, config.epochs)
+
+
+def test_weight_average_is_the_running_mean_of_every_sample():
+    rng = np.random.default_rng(0)
+    samples = [[rng.standard_normal((3, 2)), rng.standard_normal(4)] for _ in range(5)]
+    average = WeightAverage()
+    for weights in samples:
+        average.add(weights)
+    for i, mean in enumerate(average.weights()):
+        assert mean.dtype == np.float32
+        np.testing.assert_allclose(mean, np.mean([s[i] for s in samples], axis=0), rtol=1e-6)
 
 
 @pytest.mark.slow

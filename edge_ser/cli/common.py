@@ -34,6 +34,17 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def add_patience_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop when the validation UAR has not improved for N epochs and keep the best "
+        "epoch (default 0: train every epoch and average the last 20 epochs' weights)",
+    )
+
+
 def show_progress() -> bool:
     """Progress bars only when a person is watching stderr."""
     return sys.stderr.isatty()

@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from edge_ser.cli.common import add_corpus_argument, add_json_argument, print_json, show_progress
+from edge_ser.cli.common import (
+    add_corpus_argument,
+    add_json_argument,
+    add_patience_argument,
+    print_json,
+    show_progress,
+)
 
 HELP = "leave-speakers-out cross-validation: mean and standard deviation over folds"
 
@@ -17,13 +23,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    add_patience_argument(parser)
     add_json_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from edge_ser.train import TrainConfig, cross_validate
 
-    config = TrainConfig.with_overrides(args.seed, args.epochs)
+    config = TrainConfig.with_overrides(args.seed, args.epochs, args.patience)
     summary = cross_validate(
         args.data_dir,
         folds=args.folds,

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from edge_ser.cli.common import add_corpus_argument, show_progress
+from edge_ser.cli.common import add_corpus_argument, add_patience_argument, show_progress
 
 HELP = "train a model on a labelled corpus with a speaker-independent validation split"
 
@@ -15,16 +15,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data_dir", type=Path, metavar="DATA_DIR")
     add_corpus_argument(parser)
     parser.add_argument("--out", type=Path, default=Path("runs/latest"), help="run directory")
-    parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 80)")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="epochs (default 80; the maximum with --patience)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--val-speakers",
         nargs="+",
         default=None,
         metavar="SPEAKER",
-        help="speakers held out for early stopping, e.g. ravdess:17 (default: ~20%% by seed)",
+        help="speakers held out for validation, e.g. ravdess:17 (default: ~20%% by seed)",
     )
-    parser.add_argument("--patience", type=int, default=None, help="early-stopping patience")
+    add_patience_argument(parser)
     parser.add_argument(
         "--mixup",
         type=float,

@@ -33,6 +33,8 @@ from edge_ser.train import (
     LabelledClips,
     TrainConfig,
     WeightAverage,
+    cross_validate,
+    fold_parts,
     load_labelled_clips,
     sample_crops,
     split_clips,
@@ -105,6 +107,20 @@ def test_split_clips_holds_out_whole_speakers():
         split_clips(data, ["b", "z"])
     with pytest.raises(DataError, match="speakers on both sides"):
         split_clips(data, ["a", "b", "c"])
+
+
+def test_cross_validation_folds_never_train_on_their_test_speakers():
+    speakers = [s for s in "abcdefgh" for _ in range(2)]
+    data = _fake_clips(["sad", "happy"] * 8, speakers, [100] * 16)
+    test = {"c", "d"}
+    fit_part, stop_part, test_part = fold_parts(data, test, seed=0, fold=1, early_stopping=False)
+    assert stop_part is None and set(test_part.speakers) == test
+    assert set(fit_part.speakers) == set("abcdefgh") - test  # every other speaker is fitted
+    fit_part, stop_part, test_part = fold_parts(data, test, seed=0, fold=1, early_stopping=True)
+    parts = [set(fit_part.speakers), set(stop_part.speakers), set(test_part.speakers)]
+    assert all(parts) and set.union(*parts) == set("abcdefgh")
+    assert sum(map(len, parts)) == 8  # disjoint
+    assert parts[2] == test
 
 
 def test_load_labelled_clips_maps_present_labels_in_canonical_order(tmp_path, make_emotion_corpus):
@@ -228,6 +244,19 @@ def test_early_stopping_keeps_the_best_validation_epoch(emotion_corpus, tmp_path
     eligible = history["val_uar"][config.warmup_epochs - 1 :]
     assert metrics["validation"]["uar"] == pytest.approx(max(eligible))
     assert len(history["loss"]) == min(best + config.patience, config.epochs)
+
+
+@pytest.mark.slow
+def test_cross_validate_scores_every_fold_on_unseen_speakers(emotion_corpus):
+    summary = cross_validate(
+        emotion_corpus, folds=2, config=SMALL, progress=False, log=lambda _: None
+    )
+    assert summary["folds"] == 2 and summary["n_clips"] == 4 * 16
+    for metric in ("accuracy", "uar", "macro_f1"):
+        values = summary[metric]["folds"]
+        assert len(values) == 2 and all(0.0 <= v <= 1.0 for v in values)
+        assert summary[metric]["mean"] == pytest.approx(np.mean(values))
+        assert summary[metric]["std"] == pytest.approx(np.std(values))
 
 
 def test_weight_average_is_the_running_mean_of_every_sample():

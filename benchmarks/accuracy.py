@@ -309,6 +309,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "edge_ser_patience": TrainConfig.with_overrides(patience=args.patience).patience,
         "edge_ser_average_last": TrainConfig().average_last,
         "edge_ser_mixup": args.mixup,
+        "edge_ser_augment": TrainConfig.with_overrides(mixup_alpha=args.mixup).augment.to_dict(),
         "conv1d_epochs": args.conv1d_epochs,
         "seconds_per_method": seconds,
         "cpus": os.cpu_count(),

@@ -13,16 +13,17 @@ Methods (``--methods``; default all):
   zero-crossing rate means and 20 MFCC means), standardised, MLP (one hidden layer of 300);
 - ``mfcc-conv1d``: the popular tutorial recipe, a Conv1D over the per-frame mean of 13 MFCCs
   of 2.5 s starting 0.5 s into the clip (a small network, fixed epoch count, no test peeking);
-- ``edge-ser``: the edge-ser CNN trained with ``edge_ser.train.fit`` (early stopping on
-  speakers from the training side, as ``edge-ser cv`` does), scored as the float Keras model
-  and as the int8 TFLite model converted with the fitting speakers' patches for calibration.
+- ``edge-ser``: the edge-ser CNN trained with ``edge_ser.train.fit`` as ``edge-ser cv`` does
+  (on every training-side speaker, the last epochs' weights averaged; with ``--patience``,
+  early stopping on speakers from the training side), scored as the float Keras model and as
+  the int8 TFLite model converted with the fitting speakers' patches for calibration.
 
 Audio is decoded with ``edge_ser.audio.load`` (16 kHz mono); the CNN reads the reference
 log-mels through the feature cache.
 
 Usage::
 
-    python benchmarks/accuracy.py [DATA_DIR] [--folds 5] [--epochs 80] [--patience 20] [--seed 0]
+    python benchmarks/accuracy.py [DATA_DIR] [--folds 5] [--epochs 80] [--patience N] [--seed 0]
         [--methods mfcc-svm summary-mlp mfcc-conv1d edge-ser]
         [--json PATH] [--markdown PATH]
 """

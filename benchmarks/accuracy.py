@@ -137,6 +137,7 @@ class Fold:
 @dataclass
 class Corpus:
     data: LabelledClips
+    train_config: TrainConfig  # the edge-ser CNN's, from the command line
     classic: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -213,7 +214,7 @@ def edge_ser_cnn(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[s
     from edge_ser.runtimes.litert import LiteRTRuntime
 
     data = corpus.data
-    config = TrainConfig.with_overrides(args.seed, args.epochs, args.patience, args.mixup)
+    config = corpus.train_config
     test_speakers = {data.speakers[i] for i in fold.test}
     fit_part, stop_part, test = fold_parts(
         data, test_speakers, config.seed, fold.number, config.early_stopping
@@ -278,8 +279,9 @@ def library_versions() -> dict[str, str]:
 
 
 def run_benchmark(args: argparse.Namespace) -> dict:
+    config = TrainConfig.with_overrides(args.seed, args.epochs, args.patience, args.mixup)
     data, skipped = load_labelled_clips(args.data_dir, cache=FeatureCache(), progress=False)
-    corpus = Corpus(data)
+    corpus = Corpus(data, config)
     if any(METHODS[name][1] for name in args.methods):
         corpus.classic = load_classic_features(data.clips)
     folds = make_folds(data, args.folds, args.seed)
@@ -306,11 +308,11 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "seed": args.seed,
         "methods": args.methods,
         "fold_test_speakers": [sorted({data.speakers[i] for i in f.test}) for f in folds],
-        "edge_ser_epochs": args.epochs or TrainConfig().epochs,
-        "edge_ser_patience": TrainConfig.with_overrides(patience=args.patience).patience,
-        "edge_ser_average_last": TrainConfig().average_last,
-        "edge_ser_mixup": args.mixup,
-        "edge_ser_augment": TrainConfig.with_overrides(mixup_alpha=args.mixup).augment.to_dict(),
+        "edge_ser_epochs": config.epochs,
+        "edge_ser_patience": config.patience,
+        "edge_ser_average_last": config.average_last,
+        "edge_ser_mixup": config.augment.mixup_alpha,
+        "edge_ser_augment": config.augment.to_dict(),
         "conv1d_epochs": args.conv1d_epochs,
         "seconds_per_method": seconds,
         "cpus": os.cpu_count(),

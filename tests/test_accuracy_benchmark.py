@@ -47,3 +47,13 @@ def test_an_empty_data_dir_is_a_one_line_error(accuracy_benchmark, tmp_path, cap
     assert accuracy_benchmark.main([str(tmp_path), "--methods", "mfcc-svm"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err
+
+
+def test_a_bad_training_option_is_refused_before_any_method_runs(
+    accuracy_benchmark, emotion_corpus, capsys
+):
+    argv = [str(emotion_corpus), "--methods", "mfcc-svm", "--patience", "-1"]
+    assert accuracy_benchmark.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "error: --patience must be >= 0, got -1"
+    assert captured.out == ""

@@ -23,7 +23,7 @@ log-mels through the feature cache.
 
 Usage::
 
-    python benchmarks/accuracy.py [DATA_DIR] [--folds 5] [--epochs 80] [--patience N] [--seed 0]
+    python benchmarks/accuracy.py [DATA_DIR] [--folds 5] [--epochs 120] [--patience N] [--seed 0]
         [--methods mfcc-svm summary-mlp mfcc-conv1d edge-ser]
         [--json PATH] [--markdown PATH]
 """

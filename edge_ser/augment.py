@@ -52,19 +52,26 @@ class AugmentConfig:
 
 
 def _mask(tf, x, axis: int, count: int, max_width: int, fill):
-    size = x.shape[axis]
-    positions = tf.range(size)
+    """Set ``count`` random runs along ``axis`` (1: frames, 2: bands) to ``fill``, per patch."""
+    batch, size = tf.shape(x)[0], x.shape[axis]
+    positions = tf.range(size)[tf.newaxis, :]
     for _ in range(count):
-        width = tf.random.uniform([], 0, max_width + 1, dtype=tf.int32)
-        start = tf.random.uniform([], 0, size - width + 1, dtype=tf.int32)
+        width = tf.random.uniform([batch, 1], 0, max_width + 1, dtype=tf.int32)
+        start = tf.cast(
+            tf.random.uniform([batch, 1]) * tf.cast(size - width + 1, tf.float32), tf.int32
+        )
         keep = tf.logical_or(positions < start, positions >= start + width)
-        keep = tf.reshape(keep, [-1, 1] if axis == 0 else [1, -1])
+        keep = keep[:, :, tf.newaxis] if axis == 1 else keep[:, tf.newaxis, :]
         x = tf.where(keep, x, fill)
     return x
 
 
 def make_augmenter(config: AugmentConfig):
-    """Return a function ``(patch (96, 64) float32) -> augmented patch`` built from TF ops."""
+    """Return a function ``(patches (batch, 96, 64) float32) -> augmented patches``.
+
+    Built from TF ops; every patch of the batch draws its own random settings (from TF's
+    global random generator, so ``tf.random.set_seed`` makes the draws reproducible).
+    """
     import tensorflow as tf
 
     frames, bands = params.PATCH_FRAMES, params.NUM_MEL_BANDS
@@ -72,7 +79,8 @@ def make_augmenter(config: AugmentConfig):
     mel_weights = tf.constant(mel_matrix(), dtype=tf.float32)  # (spectrum bins, bands)
     bins = tf.cast(tf.maximum(tf.range(params.NUM_SPECTRUM_BINS), 1), tf.float32)
     band_position = tf.constant(np.linspace(-1.0, 1.0, bands), dtype=tf.float32)
-    lags = tf.range(frames - 1, -1, -1, dtype=tf.float32)  # kernel tap j delays by 95 - j
+    # delay[t, s] = t - s frames: how far output frame t lies after input frame s
+    delay = tf.constant(np.subtract.outer(np.arange(frames), np.arange(frames)), tf.float32)
     centres_mel = mel_band_edges()[1:-1]  # evenly spaced in mel
     mel_step = float(centres_mel[1] - centres_mel[0])
     centres_hz = tf.constant(
@@ -80,51 +88,59 @@ def make_augmenter(config: AugmentConfig):
         dtype=tf.float32,
     )
 
-    def uniform(bounds: tuple[float, float]):
-        return tf.random.uniform([], *bounds)
+    def uniform(batch, bounds: tuple[float, float]):
+        """One draw per patch, shaped ``(batch, 1, 1)`` to broadcast over a patch."""
+        return tf.random.uniform([batch, 1, 1], *bounds)
 
-    def happens(probability: float):
-        return tf.cast(tf.random.uniform([]) < probability, tf.float32)
+    def happens(batch, probability: float):
+        return tf.cast(tf.random.uniform([batch, 1, 1]) < probability, tf.float32)
 
     def reverberate(power):
-        decay = 10.0 ** (-6.0 * lags * frame_s / uniform(config.rt60_s))  # -60 dB at RT60
-        by_band = tf.transpose(power)[:, :, tf.newaxis]  # (bands, frames, 1)
-        padded = tf.pad(by_band, [[0, 0], [frames - 1, 0], [0, 0]])
-        smeared = tf.nn.conv1d(padded, tf.reshape(decay, [frames, 1, 1]), 1, "VALID")
-        smeared = tf.transpose(smeared[:, :, 0])
-        return smeared * tf.reduce_sum(power) / tf.maximum(tf.reduce_sum(smeared), 1e-12)
+        rt60 = uniform(tf.shape(power)[0], config.rt60_s)
+        # causal decay filter, -60 dB at RT60, applied to every band as a (frames x frames) matrix
+        decay = tf.where(delay >= 0, 10.0 ** (-6.0 * delay * frame_s / rt60), 0.0)
+        smeared = tf.matmul(decay, power)
+        total = tf.reduce_sum(power, axis=[1, 2], keepdims=True)
+        smeared_total = tf.reduce_sum(smeared, axis=[1, 2], keepdims=True)
+        return smeared * total / tf.maximum(smeared_total, 1e-12)
 
     def warp(mel):
-        source_hz = centres_hz / uniform(config.warp)
+        factor = uniform(tf.shape(mel)[0], config.warp)[:, :, 0]  # (batch, 1)
+        source_hz = centres_hz / factor
         source_mel = params.MEL_HIGH_FREQUENCY_Q * tf.math.log1p(
             source_hz / params.MEL_BREAK_FREQUENCY_HERTZ
         )
         position = tf.clip_by_value((source_mel - centres_mel[0]) / mel_step, 0.0, bands - 1.0)
-        below = tf.minimum(tf.cast(tf.floor(position), tf.int32), bands - 2)
-        fraction = position - tf.cast(below, tf.float32)
-        lower, upper = tf.gather(mel, below, axis=1), tf.gather(mel, below + 1, axis=1)
+        below = tf.minimum(tf.cast(tf.floor(position), tf.int32), bands - 2)  # (batch, bands)
+        fraction = (position - tf.cast(below, tf.float32))[:, tf.newaxis, :]
+        lower = tf.gather(mel, below, axis=2, batch_dims=1)
+        upper = tf.gather(mel, below + 1, axis=2, batch_dims=1)
         return lower + fraction * (upper - lower)
 
     def noise_power(signal_power):
-        real = tf.random.normal([frames, params.NUM_SPECTRUM_BINS])
-        imaginary = tf.random.normal([frames, params.NUM_SPECTRUM_BINS])
-        colour = bins ** (-uniform(config.noise_slope) / 2.0)
-        noise = tf.matmul(tf.sqrt(real**2 + imaginary**2) * colour, mel_weights) ** 2
-        target = tf.reduce_mean(signal_power) * 10.0 ** (-uniform(config.snr_db) / 10.0)
-        return noise * target / tf.maximum(tf.reduce_mean(noise), 1e-12)
+        batch = tf.shape(signal_power)[0]
+        # |N(0, 1) + i N(0, 1)| is Rayleigh-distributed: sqrt(-2 ln U) for U uniform in (0, 1]
+        uniform_draws = tf.random.uniform([batch, frames, params.NUM_SPECTRUM_BINS], 1e-12, 1.0)
+        magnitude = tf.sqrt(-2.0 * tf.math.log(uniform_draws))
+        colour = bins ** (-uniform(batch, config.noise_slope) / 2.0)
+        noise = tf.matmul(magnitude * colour, mel_weights) ** 2
+        signal = tf.reduce_mean(signal_power, axis=[1, 2], keepdims=True)
+        target = signal * 10.0 ** (-uniform(batch, config.snr_db) / 10.0)
+        return noise * target / tf.maximum(tf.reduce_mean(noise, axis=[1, 2], keepdims=True), 1e-12)
 
-    def augment(patch):
-        mel = warp(tf.maximum(tf.exp(patch) - params.LOG_OFFSET, 0.0))
-        gain = 10.0 ** (uniform(config.gain_db) / 20.0)
-        tilt = tf.exp(tf.random.uniform([], -config.tilt, config.tilt) * band_position)
+    def augment(patches):
+        batch = tf.shape(patches)[0]
+        mel = warp(tf.maximum(tf.exp(patches) - params.LOG_OFFSET, 0.0))
+        gain = 10.0 ** (uniform(batch, config.gain_db) / 20.0)
+        tilt = tf.exp(uniform(batch, (-config.tilt, config.tilt)) * band_position)
         power = (mel * gain * tilt) ** 2
-        reverb = happens(config.reverb_probability)
+        reverb = happens(batch, config.reverb_probability)
         power = reverb * reverberate(power) + (1.0 - reverb) * power
-        power = power + happens(config.noise_probability) * noise_power(power)
+        power = power + happens(batch, config.noise_probability) * noise_power(power)
         out = tf.math.log(tf.sqrt(power) + params.LOG_OFFSET)
-        fill = tf.reduce_mean(out)
-        out = _mask(tf, out, 0, config.time_masks, config.time_mask_frames, fill)
-        return _mask(tf, out, 1, config.freq_masks, config.freq_mask_bands, fill)
+        fill = tf.reduce_mean(out, axis=[1, 2], keepdims=True)
+        out = _mask(tf, out, 1, config.time_masks, config.time_mask_frames, fill)
+        return _mask(tf, out, 2, config.freq_masks, config.freq_mask_bands, fill)
 
     return augment
 

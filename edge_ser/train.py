@@ -42,7 +42,7 @@ PARITY_PATCHES = 128  # export-time parity checks, from held-out validation spea
 class TrainConfig:
     """Every knob of a training run (saved in ``model.json``)."""
 
-    epochs: int = 80
+    epochs: int = 120
     seed: int = 0
     batch_size: int = 64
     crops_per_class: int = 320
@@ -250,12 +250,11 @@ def fit(
     def epoch_dataset() -> tf.data.Dataset:
         x, y = sample_crops(train, config.crops_per_class, rng)
         order = rng.permutation(len(x))
-        # The augmenter draws from TF's stateful RNG: mapping one patch at a time after
+        # The augmenter draws from TF's stateful RNG: mapping one batch at a time after
         # reseeding from ``rng`` makes the draws reproducible and new in every epoch.
         tf.random.set_seed(int(rng.integers(2**31)))
-        ds = tf.data.Dataset.from_tensor_slices((x[order], y[order]))
+        ds = tf.data.Dataset.from_tensor_slices((x[order], y[order])).batch(config.batch_size)
         ds = ds.map(lambda p, t: (augment(p)[..., tf.newaxis], tf.one_hot(t, n_labels)))
-        ds = ds.batch(config.batch_size)
         if mixup is not None:
             ds = ds.map(mixup)
         return ds.prefetch(tf.data.AUTOTUNE)

@@ -29,9 +29,9 @@ def _run(config: AugmentConfig, patch: np.ndarray, seed: int = 0) -> np.ndarray:
     import tensorflow as tf
 
     tf.random.set_seed(seed)
-    out = make_augmenter(config)(tf.constant(patch)).numpy()
-    assert out.shape == patch.shape and np.isfinite(out).all()
-    return out
+    out = make_augmenter(config)(tf.constant(patch[np.newaxis])).numpy()
+    assert out.shape == (1, *patch.shape) and np.isfinite(out).all()
+    return out[0]
 
 
 def test_everything_off_is_the_identity(patch):
@@ -91,3 +91,13 @@ def test_frequency_warp_moves_a_tone_as_a_scaled_vocal_tract_would(factor):
     scaled = waveform_to_log_mel(tone(1000.0 * factor))
     assert abs(int(warped.mean(axis=0).argmax()) - int(scaled.mean(axis=0).argmax())) <= 1
     assert warped.mean(axis=0).argmax() != original.mean(axis=0).argmax()
+
+
+def test_every_patch_of_a_batch_draws_its_own_settings(patch):
+    import tensorflow as tf
+
+    tf.random.set_seed(0)
+    config = AugmentConfig(**{**OFF.__dict__, "gain_db": (-30.0, 0.0), "time_masks": 1})
+    batch = make_augmenter(config)(tf.constant(np.stack([patch] * 8))).numpy()
+    gains = {round(float((b - patch).mean()), 3) for b in batch}
+    assert len(gains) == 8  # eight different gains and masks, not one shared draw

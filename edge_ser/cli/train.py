@@ -16,7 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_corpus_argument(parser)
     parser.add_argument("--out", type=Path, default=Path("runs/latest"), help="run directory")
     parser.add_argument(
-        "--epochs", type=int, default=None, help="epochs (default 80; the maximum with --patience)"
+        "--epochs", type=int, default=None, help="epochs (default 120; the maximum with --patience)"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(

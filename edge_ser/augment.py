@@ -119,7 +119,7 @@ def make_augmenter(config: AugmentConfig):
 
     def noise_power(signal_power):
         batch = tf.shape(signal_power)[0]
-        # |N(0, 1) + i N(0, 1)| is Rayleigh-distributed: sqrt(-2 ln U) for U uniform in (0, 1]
+        # |N(0, 1) + i N(0, 1)| is Rayleigh-distributed: sqrt(-2 ln U) for U uniform in (0, 1)
         uniform_draws = tf.random.uniform([batch, frames, params.NUM_SPECTRUM_BINS], 1e-12, 1.0)
         magnitude = tf.sqrt(-2.0 * tf.math.log(uniform_draws))
         colour = bins ** (-uniform(batch, config.noise_slope) / 2.0)

@@ -43,10 +43,10 @@ from pathlib import Path
 import numpy as np
 
 from edge_ser import audio, corpora
+from edge_ser.bench.output import benchmark_main
 from edge_ser.features import FeatureCache
 from edge_ser.metrics import Scores, score
 from edge_ser.reference_preprocess import params
-from edge_ser.reports import benchmark_main
 from edge_ser.train import (
     CALIBRATION_PATCHES,
     LabelledClips,

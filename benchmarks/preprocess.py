@@ -28,16 +28,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse  # noqa: E402
 import functools  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import asdict, dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from edge_ser.bench.machine import library_versions, machine  # noqa: E402
+from edge_ser.bench.output import emit  # noqa: E402
+from edge_ser.bench.preprocessing import librosa_log_mel  # noqa: E402
 from edge_ser.reference_preprocess import (  # noqa: E402
     FFT_LENGTH,
     HOP_LENGTH_SAMPLES,
@@ -51,11 +52,6 @@ from edge_ser.reference_preprocess import (  # noqa: E402
     waveform_to_log_mel,
 )
 from edge_ser.reference_preprocess.signals import voice  # noqa: E402
-from edge_ser.reports import emit  # noqa: E402
-
-# librosa centres the 400-sample window inside each 512-sample FFT frame; padding the input by
-# this many zeros on both sides makes its frames cover exactly the reference frames.
-LIBROSA_CENTRE_PAD = (FFT_LENGTH - WINDOW_LENGTH_SAMPLES) // 2
 
 
 @dataclass
@@ -69,50 +65,12 @@ class Result:
     max_abs_diff_vs_reference: float
 
 
-@dataclass
-class Pipeline:
-    """``prepare`` converts the waveform to the pipeline's input (untimed); ``run`` is timed."""
-
-    prepare: Callable[[np.ndarray], Any]
-    run: Callable[[Any], np.ndarray]
-
-
-def reference_pipeline() -> Pipeline:
+def reference_log_mel(waveform: np.ndarray) -> Callable[[], np.ndarray]:
     """The NumPy reference preprocessor."""
-    return Pipeline(prepare=lambda waveform: waveform, run=waveform_to_log_mel)
+    return functools.partial(waveform_to_log_mel, waveform)
 
 
-def librosa_pipeline() -> Pipeline:
-    """librosa STFT magnitude, librosa HTK mel filters (norm=None), natural log."""
-    import librosa
-
-    filters = librosa.filters.mel(
-        sr=SAMPLE_RATE,
-        n_fft=FFT_LENGTH,
-        n_mels=NUM_MEL_BANDS,
-        fmin=MEL_MIN_HZ,
-        fmax=MEL_MAX_HZ,
-        htk=True,
-        norm=None,
-    ).astype(np.float32)
-
-    def run(padded_waveform: np.ndarray) -> np.ndarray:
-        magnitude = np.abs(
-            librosa.stft(
-                padded_waveform,
-                n_fft=FFT_LENGTH,
-                hop_length=HOP_LENGTH_SAMPLES,
-                win_length=WINDOW_LENGTH_SAMPLES,
-                window="hann",
-                center=False,
-            )
-        )
-        return np.log(filters @ magnitude + np.float32(LOG_OFFSET)).T
-
-    return Pipeline(prepare=lambda waveform: np.pad(waveform, LIBROSA_CENTRE_PAD), run=run)
-
-
-def tf_signal_pipeline() -> Pipeline:
+def tf_signal_log_mel(waveform: np.ndarray) -> Callable[[], np.ndarray]:
     """tf.signal STFT magnitude, tf.signal mel matrix, natural log, in a tf.function."""
     import tensorflow as tf
 
@@ -133,13 +91,16 @@ def tf_signal_pipeline() -> Pipeline:
         )
         return tf.math.log(tf.matmul(tf.abs(stft), weights) + LOG_OFFSET)
 
-    return Pipeline(prepare=tf.constant, run=lambda waveform: log_mel(waveform).numpy())
+    tensor = tf.constant(waveform)
+    return lambda: log_mel(tensor).numpy()
 
 
-PIPELINES: dict[str, Callable[[], Pipeline]] = {
-    "reference": reference_pipeline,
-    "librosa": librosa_pipeline,
-    "tf.signal": tf_signal_pipeline,
+# Each builder prepares its pipeline's input from the waveform (untimed) and returns the call
+# to time.
+PIPELINES: dict[str, Callable[[np.ndarray], Callable[[], np.ndarray]]] = {
+    "reference": reference_log_mel,
+    "librosa": librosa_log_mel,
+    "tf.signal": tf_signal_log_mel,
 }
 
 
@@ -168,29 +129,8 @@ def time_interleaved(
 
 def machine_description() -> str:
     """CPU model, logical core count and AVX2 support, from /proc/cpuinfo where available."""
-    model, avx2 = platform.processor() or platform.machine(), False
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                avx2 = "avx2" in value.split()
-    return f"{os.cpu_count()}-core {model}{', AVX2' if avx2 else ''}"
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries that were benchmarked."""
-    from importlib import metadata
-
-    versions = {"python": platform.python_version(), "numpy": np.__version__}
-    for package in ("librosa", "tensorflow", "tensorflow-cpu"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
+    m = machine()
+    return f"{m['cores']}-core {m['cpu']}{', AVX2' if m['avx2'] else ''}"
 
 
 def to_markdown(report: dict) -> str:
@@ -251,8 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     calls = {}
     for name, build in PIPELINES.items():
         if name not in args.skip:
-            pipeline = build()
-            calls[name] = functools.partial(pipeline.run, pipeline.prepare(waveform))
+            calls[name] = build(waveform)
     times, outputs = time_interleaved(calls, args.warmup, args.repeats)
     reference_output = outputs["reference"]
     results = [
@@ -276,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         "warmup": args.warmup,
         "repeats": args.repeats,
         "machine": args.machine or machine_description(),
-        "versions": library_versions(),
+        "versions": library_versions("numpy", "librosa", "tensorflow", "tensorflow-cpu"),
         "results": [asdict(r) for r in results],
         "speedups": speedups,
     }

@@ -34,12 +34,12 @@ import numpy as np
 from scipy import signal
 
 from edge_ser import audio, corpora
+from edge_ser.bench.output import benchmark_main
 from edge_ser.bundle import ModelBundle
 from edge_ser.errors import EdgeSerError
 from edge_ser.evaluate import predict_clips
 from edge_ser.metrics import score
 from edge_ser.reference_preprocess import params, waveform_to_padded_log_mel
-from edge_ser.reports import benchmark_main
 from edge_ser.runtimes.keras_runtime import KerasRuntime
 
 DEFAULT_DATA = (

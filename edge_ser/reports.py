@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from edge_ser.errors import EdgeSerError
 from edge_ser.metrics import Scores
 
 DATA_LICENSES = {
@@ -185,34 +181,3 @@ Not for decisions about people (hiring, health, policing, credit).
 
 {license_text}
 """
-
-
-def benchmark_main(
-    parser: argparse.ArgumentParser,
-    run: Callable[[argparse.Namespace], dict],
-    to_markdown: Callable[[dict], str],
-    argv: list[str] | None = None,
-) -> int:
-    """Entry point of a benchmark script: add ``--json`` and ``--markdown`` to ``parser``,
-    run the benchmark on the parsed arguments and emit its report; exit code."""
-    parser.add_argument("--json", type=Path, help="write the results as JSON here")
-    parser.add_argument("--markdown", type=Path, help="write the results as Markdown here")
-    args = parser.parse_args(argv)
-    try:
-        report = run(args)
-    except EdgeSerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    emit(report, to_markdown(report), args.json, args.markdown)
-    return 0
-
-
-def emit(report: dict, markdown: str, json_path: Path | None, markdown_path: Path | None) -> None:
-    """Print a benchmark's Markdown table and write it and the JSON report where asked."""
-    import json
-
-    print(markdown, end="")
-    if json_path:
-        json_path.write_text(json.dumps(report, indent=2) + "\n")
-    if markdown_path:
-        markdown_path.write_text(markdown)

@@ -1,4 +1,4 @@
-"""Training: speaker-independent, class-balanced, augmented, early-stopped on validation speakers.
+"""Training: speaker-independent, class-balanced, augmented, with the last epochs' weights averaged.
 
 One epoch draws ``crops_per_class`` random 96-frame crops per label from the training clips'
 log-mels (class-balanced sampling; random crop positions are the time-shift augmentation),
@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -432,8 +431,10 @@ def cross_validate(
 ) -> dict:
     """Leave-speakers-out cross-validation: mean and standard deviation of clip metrics.
 
-    Each fold's training speakers are split again (by speaker) into fitting and
-    early-stopping speakers, so the test speakers never influence training.
+    By default every training-side speaker of a fold is fitted and the last epochs' weights
+    are averaged. With ``config.patience`` > 0, each fold's training speakers are split again
+    (by speaker) into fitting and early-stopping speakers, so the test speakers never
+    influence training.
     """
     data, _ = load_labelled_clips(data_dir, corpus, cache, progress)
     results = []
@@ -481,7 +482,3 @@ def summarise_folds(per_fold: Sequence[Scores]) -> dict:
             "folds": values,
         }
     return summary
-
-
-def is_interactive() -> bool:
-    return sys.stderr.isatty()

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             log=log,
         )
     report["note"] = args.note
-    from edge_ser.reports import emit
+    from edge_ser.bench.output import emit
 
     emit(report, bench.to_markdown(report), args.json, args.markdown)
     return 0

@@ -211,7 +211,7 @@ def edge_ser_cnn(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[s
     from edge_ser.evaluate import predict_clips
     from edge_ser.export.tflite import to_int8_tflite
     from edge_ser.runtimes.keras_runtime import KerasRuntime
-    from edge_ser.runtimes.litert import LiteRTRuntime
+    from edge_ser.runtimes.litert_runtime import LiteRTRuntime
 
     data = corpus.data
     config = corpus.train_config

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_ser.errors import ModelError
+from edge_ser.runtimes.keras_runtime import KerasRuntime, load_keras_model
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 MODEL_FILE = "model.keras"
@@ -72,14 +73,10 @@ class ModelBundle:
 
     @cached_property
     def keras_model(self):
-        from edge_ser.runtimes.keras_runtime import load_keras_model
-
         return load_keras_model(self.keras_path)
 
-    def runtime(self):
+    def runtime(self) -> KerasRuntime:
         """A ``KerasRuntime`` over this model."""
-        from edge_ser.runtimes.keras_runtime import KerasRuntime
-
         return KerasRuntime(self.keras_model, self.labels)
 
     def _patches(self, name: str) -> np.ndarray:

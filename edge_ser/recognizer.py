@@ -36,6 +36,8 @@ import numpy as np
 
 from edge_ser import audio
 from edge_ser.aggregate import clip_probabilities
+from edge_ser.artifacts import layout
+from edge_ser.artifacts.formats import FILENAME_FORMATS, WAVEFORM_INPUT
 from edge_ser.errors import ModelError
 from edge_ser.reference_preprocess import (
     frame_waveform,
@@ -44,11 +46,11 @@ from edge_ser.reference_preprocess import (
     waveform_to_log_mel,
 )
 from edge_ser.runtimes.base import Runtime
+from edge_ser.runtimes.open_model import open_model
 
 WINDOW_SECONDS = params.MIN_SAMPLES / params.SAMPLE_RATE
 FRAME_SECONDS = params.HOP_LENGTH_SAMPLES / params.SAMPLE_RATE
 DEFAULT_HOP_SECONDS = params.PATCH_HOP_SAMPLES / params.SAMPLE_RATE
-COREML_SUFFIXES = (".mlpackage", ".mlmodel")
 _PATCH_SHAPE = (params.PATCH_FRAMES, params.NUM_MEL_BANDS, 1)
 
 
@@ -251,7 +253,7 @@ class Recognizer:
     def load(
         cls, path: str | os.PathLike[str] | None = None, num_threads: int | None = None
     ) -> Recognizer:
-        """Open a model.
+        """Open a model with ``runtimes.open_model.open_model``.
 
         Parameters
         ----------
@@ -268,26 +270,13 @@ class Recognizer:
         Raises
         ------
         ModelError
-            The path is missing, of no known kind, or its model cannot be loaded.
+            The path is missing, of no known kind, a waveform-in artifact, or its model
+            cannot be loaded.
         """
-        from edge_ser.bundle import ModelBundle
-        from edge_ser.export import layout
-
-        if path is None:
-            return cls(ModelBundle.load(None).runtime(), "bundled Keras model")
-        path = Path(path)
-        if not path.exists():
-            raise ModelError(f"model not found: '{path}'")
-        if path.is_dir() and (path / layout.MANIFEST_JSON).is_file():
-            path = path / layout.INT8_TFLITE
-        _reject_waveform_model(path)
-        suffix = path.suffix.lower()
-        if suffix == ".tflite":
-            return cls(_litert_runtime(path, num_threads), f"LiteRT {path}")
-        if suffix in COREML_SUFFIXES:
-            return cls(_coreml_runtime(path), f"Core ML {path}")
-        bundle = ModelBundle.load(path)
-        return cls(bundle.runtime(), f"Keras {bundle.keras_path}")
+        if path is not None:
+            _reject_waveform_model(Path(path))
+        opened = open_model(path, num_threads)
+        return cls(opened.runtime, opened.source)
 
     def predict_file(
         self,
@@ -363,35 +352,8 @@ def _to_standard_waveform(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return audio.to_mono_resampled(array, sample_rate, params.SAMPLE_RATE)
 
 
-def _read_labels(path: Path) -> tuple[str, ...] | None:
-    """Labels from ``labels.txt`` beside ``path``, or ``None`` if there is none."""
-    from edge_ser.export import layout
-
-    labels_path = path.parent / layout.LABELS_TXT
-    return tuple(labels_path.read_text().split()) if labels_path.is_file() else None
-
-
-def _litert_runtime(path: Path, num_threads: int | None) -> Runtime:
-    from edge_ser.export import layout
-    from edge_ser.export.manifest import read_manifest
-    from edge_ser.runtimes.litert import LiteRTRuntime
-
-    labels = _read_labels(path)
-    if not labels:
-        raise ModelError(f"'{path}' needs its label order in {layout.LABELS_TXT} beside it")
-    quantization = None
-    if (path.parent / layout.MANIFEST_JSON).is_file():
-        entry = read_manifest(path.parent)["artifacts"].get(path.name, {})
-        quant = entry.get("input", {})
-        quantization = (quant["scale"], quant["zero_point"]) if "scale" in quant else None
-    return LiteRTRuntime(path, labels, num_threads=num_threads, input_quantization=quantization)
-
-
 def _reject_waveform_model(path: Path) -> None:
     """Waveform-in artifacts are for apps (and ``verify``); Python predicts from patches."""
-    from edge_ser.export import layout
-    from edge_ser.export.artifacts import FILENAME_FORMATS, WAVEFORM_INPUT
-
     fmt = FILENAME_FORMATS.get(path.name)
     if fmt is not None and fmt.input == WAVEFORM_INPUT:
         raise ModelError(
@@ -399,10 +361,3 @@ def _reject_waveform_model(path: Path) -> None:
             f"the patch model of the same export (e.g. '{layout.INT8_TFLITE}'), which "
             "verify proves equivalent"
         )
-
-
-def _coreml_runtime(path: Path) -> Runtime:
-    from edge_ser.export.artifacts import open_runtimes
-
-    runtimes = open_runtimes(path, {}, _read_labels(path) or ())
-    return runtimes.get("coreml-macos") or runtimes["coreml-numpy"]

@@ -23,15 +23,24 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_ser import corpora
-from edge_ser.augment import AugmentConfig
+from edge_ser import corpora, reports
+from edge_ser.atomic import atomic_directory
+from edge_ser.augment import AugmentConfig, make_augmenter, make_mixup
 from edge_ser.bundle import CALIBRATION_FILE, INFO_FILE, MODEL_FILE, PARITY_FILE
 from edge_ser.errors import DataError, EdgeSerError
+from edge_ser.evaluate import predict_clips
 from edge_ser.features import FeatureCache
 from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.metrics import Scores, score
-from edge_ser.model import ModelConfig, centre_patches, count_macs, save_for_inference
+from edge_ser.model import (
+    ModelConfig,
+    build_model,
+    centre_patches,
+    count_macs,
+    save_for_inference,
+)
 from edge_ser.reference_preprocess import params
+from edge_ser.runtimes.keras_runtime import KerasRuntime
 
 CALIBRATION_PATCHES = 128  # int8 calibration, from training speakers
 PARITY_PATCHES = 128  # export-time parity checks, from held-out validation speakers
@@ -178,8 +187,6 @@ def representative_patches(data: LabelledClips, count: int, rng: np.random.Gener
 
 def clip_scores(model, data: LabelledClips) -> Scores:
     """Score a Keras model on clips (clip = mean of patch probabilities)."""
-    from edge_ser.evaluate import predict_clips
-    from edge_ser.runtimes.keras_runtime import KerasRuntime
 
     clip_probs = predict_clips(KerasRuntime(model, data.labels), data.log_mels)
     return score(data.targets, clip_probs.argmax(axis=1), data.labels)
@@ -219,9 +226,6 @@ def fit(
     """
     import keras
     import tensorflow as tf
-
-    from edge_ser.augment import make_augmenter, make_mixup
-    from edge_ser.model import build_model
 
     if val is None and config.early_stopping:
         raise EdgeSerError("early stopping needs validation speakers")
@@ -366,8 +370,6 @@ def train_run(
 
     Returns the run summary that is also written to ``metrics.json``.
     """
-    from edge_ser import reports
-    from edge_ser.atomic import atomic_directory
 
     data, skipped = load_labelled_clips(data_dir, corpus, cache, progress)
     if len(set(data.speakers)) < 2:

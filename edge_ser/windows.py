@@ -1,6 +1,6 @@
 """Waveform windows: what waveform-in models take, from clips or synthesized from patches.
 
-A waveform-in model (``edge_ser.frontend``) takes one *window* of raw 16 kHz samples,
+A waveform-in model (``edge_ser.log_mel_layer``) takes one *window* of raw 16 kHz samples,
 ``params.MIN_SAMPLES`` long. Window ``i`` of a clip is samples ``[7680 i, 7680 i + 15600)``
 after the reference pad policy; its reference log-mel is patch ``i`` of the clip. NumPy only.
 """

@@ -1,19 +1,21 @@
-"""The registry of artifact formats: how each is built and how it is run for parity checks."""
+"""How each artifact format is built: a function per format that writes the file and returns
+the manifest fields describing its tensors (``edge_ser.artifacts.formats`` says what each is)."""
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from ai_edge_litert.interpreter import Interpreter
 
-from edge_ser.export import layout
-
-# What an artifact takes: one log-mel patch, or one raw waveform window (frontend inside).
-PATCH_INPUT = "patch"
-WAVEFORM_INPUT = "waveform"
+from edge_ser.artifacts import layout
+from edge_ser.export.coreml import build_mlprogram, build_neuralnetwork, quantize_weights_8bit
+from edge_ser.export.tflite import to_float32_tflite, to_int8_tflite
+from edge_ser.log_mel_layer import FRONTEND_LAYER, build_waveform_model
+from edge_ser.model import STANDARDIZE_LAYER
+from edge_ser.windows import synthesize_windows
 
 
 @dataclass
@@ -26,17 +28,8 @@ class ExportContext:
     metadata: dict  # version, license, model id, preprocessing constants (strings)
 
 
-@dataclass(frozen=True)
-class ArtifactFormat:
-    """One exportable format: its CLI name, file name, numeric precision, runtime and input."""
-
-    name: str
-    filename: str
-    precision: str  # "int8", "float32", "float16" or "float16-w8" (8-bit weights)
-    runtime: str  # "litert" or "coreml"
-    build: Callable[[ExportContext, Path], dict]  # writes the file, returns manifest fields
-    description: str
-    input: str = PATCH_INPUT  # PATCH_INPUT or WAVEFORM_INPUT
+# Writes one artifact file and returns its manifest fields (input and output tensors).
+Builder = Callable[[ExportContext, Path], dict]
 
 
 def _tensor_entry(detail: dict) -> dict:
@@ -52,8 +45,6 @@ def _tensor_entry(detail: dict) -> dict:
 
 
 def _tflite_entry(path: Path) -> dict:
-    from ai_edge_litert.interpreter import Interpreter
-
     interpreter = Interpreter(model_path=str(path))
     return {
         "input": _tensor_entry(interpreter.get_input_details()[0]),
@@ -62,25 +53,16 @@ def _tflite_entry(path: Path) -> dict:
 
 
 def _build_tflite_int8(ctx: ExportContext, path: Path) -> dict:
-    from edge_ser.export.tflite import to_int8_tflite
-
     path.write_bytes(to_int8_tflite(ctx.model, ctx.calibration))
     return _tflite_entry(path)
 
 
 def _build_tflite_float32(ctx: ExportContext, path: Path) -> dict:
-    from edge_ser.export.tflite import to_float32_tflite
-
     path.write_bytes(to_float32_tflite(ctx.model))
     return _tflite_entry(path)
 
 
 def _build_waveform_tflite_int8(ctx: ExportContext, path: Path) -> dict:
-    from edge_ser.export.tflite import to_int8_tflite
-    from edge_ser.frontend import FRONTEND_LAYER, build_waveform_model
-    from edge_ser.model import STANDARDIZE_LAYER
-    from edge_ser.windows import synthesize_windows
-
     # Calibration windows rebuilt from the calibration patches, so that the classifier is
     # calibrated on the same speech as the patch model's. The input normalization stays
     # float32 with the frontend: int8 starts on the normalized patch, whose narrow range
@@ -97,9 +79,6 @@ def _build_waveform_tflite_int8(ctx: ExportContext, path: Path) -> dict:
 
 
 def _build_waveform_tflite_float32(ctx: ExportContext, path: Path) -> dict:
-    from edge_ser.export.tflite import to_float32_tflite
-    from edge_ser.frontend import build_waveform_model
-
     flatbuffer = to_float32_tflite(
         build_waveform_model(ctx.model), layout.WAVEFORM_INPUT_SHAPE, layout.WAVEFORM_INPUT_NAME
     )
@@ -127,8 +106,6 @@ def _build_mlprogram(precision: str, weights_8bit: bool = False, waveform: bool 
     target = "iOS16" if weights_8bit else "iOS15"
 
     def build(ctx: ExportContext, path: Path) -> dict:
-        from edge_ser.export.coreml import build_mlprogram, quantize_weights_8bit
-
         mlmodel = build_mlprogram(
             ctx.model, ctx.labels, ctx.metadata, precision=precision, waveform=waveform
         )
@@ -145,111 +122,17 @@ def _build_mlprogram(precision: str, weights_8bit: bool = False, waveform: bool 
 
 
 def _build_neuralnetwork(ctx: ExportContext, path: Path) -> dict:
-    from edge_ser.export.coreml import build_neuralnetwork
-
     build_neuralnetwork(ctx.model, ctx.labels, ctx.metadata).save(str(path))
     return {**_coreml_entry(), "minimum_deployment_target": "iOS13", "model_type": "neuralNetwork"}
 
 
-FORMATS: dict[str, ArtifactFormat] = {
-    f.name: f
-    for f in (
-        ArtifactFormat(
-            "tflite-int8",
-            layout.INT8_TFLITE,
-            "int8",
-            "litert",
-            _build_tflite_int8,
-            "full-integer int8 TFLite (int8 input and output) for Android / LiteRT",
-        ),
-        ArtifactFormat(
-            "tflite-float32",
-            layout.FLOAT32_TFLITE,
-            "float32",
-            "litert",
-            _build_tflite_float32,
-            "float32 TFLite: the float reference on device",
-        ),
-        ArtifactFormat(
-            "mlpackage",
-            layout.MLPACKAGE,
-            "float16",
-            "coreml",
-            _build_mlprogram("float16"),
-            "Core ML ML Program, fp16 compute, iOS 15+",
-        ),
-        ArtifactFormat(
-            "mlmodel",
-            layout.MLMODEL,
-            "float32",
-            "coreml",
-            _build_neuralnetwork,
-            "Core ML NeuralNetwork (legacy .mlmodel), fp32, iOS 13+",
-        ),
-        ArtifactFormat(
-            "mlpackage-w8",
-            layout.MLPACKAGE_W8,
-            "float16-w8",
-            "coreml",
-            _build_mlprogram("float16", weights_8bit=True),
-            "Core ML ML Program with 8-bit linearly quantized weights, fp16 compute, iOS 16+",
-        ),
-        ArtifactFormat(
-            "tflite-waveform-int8",
-            layout.WAVEFORM_INT8_TFLITE,
-            "int8",
-            "litert",
-            _build_waveform_tflite_int8,
-            "waveform-in TFLite: float32 log-mel frontend and normalization, int8 classifier, "
-            "float32 I/O",
-            WAVEFORM_INPUT,
-        ),
-        ArtifactFormat(
-            "tflite-waveform-float32",
-            layout.WAVEFORM_FLOAT32_TFLITE,
-            "float32",
-            "litert",
-            _build_waveform_tflite_float32,
-            "waveform-in float32 TFLite (log-mel frontend inside)",
-            WAVEFORM_INPUT,
-        ),
-        ArtifactFormat(
-            "mlpackage-waveform",
-            layout.WAVEFORM_MLPACKAGE,
-            "float16",
-            "coreml",
-            _build_mlprogram("float16", waveform=True),
-            "waveform-in Core ML ML Program: fp32 log-mel frontend, fp16 classifier, iOS 15+",
-            WAVEFORM_INPUT,
-        ),
-    )
+BUILDERS: dict[str, Builder] = {
+    "tflite-int8": _build_tflite_int8,
+    "tflite-float32": _build_tflite_float32,
+    "mlpackage": _build_mlprogram("float16"),
+    "mlmodel": _build_neuralnetwork,
+    "mlpackage-w8": _build_mlprogram("float16", weights_8bit=True),
+    "tflite-waveform-int8": _build_waveform_tflite_int8,
+    "tflite-waveform-float32": _build_waveform_tflite_float32,
+    "mlpackage-waveform": _build_mlprogram("float16", waveform=True),
 }
-DEFAULT_FORMATS: tuple[str, ...] = ("tflite-int8", "tflite-float32", "mlpackage", "mlmodel")
-# What ``export --waveform`` adds to the selected formats.
-WAVEFORM_FORMATS: tuple[str, ...] = tuple(
-    f.name for f in FORMATS.values() if f.input == WAVEFORM_INPUT
-)
-FILENAME_FORMATS: dict[str, ArtifactFormat] = {f.filename: f for f in FORMATS.values()}
-
-
-def open_runtimes(path: Path, entry: dict, labels: tuple[str, ...]) -> dict[str, object]:
-    """Runtimes that execute one artifact, by runtime name.
-
-    TFLite files run in LiteRT with the input quantized exactly as the manifest entry says.
-    Core ML files run in edge-ser's NumPy evaluator of the saved program everywhere and,
-    on macOS, also in Core ML itself (``MLModel.predict``).
-    """
-    if path.suffix == ".tflite":
-        from edge_ser.runtimes.litert import LiteRTRuntime
-
-        quant = entry.get("input", {})
-        override = (quant["scale"], quant["zero_point"]) if "scale" in quant else None
-        return {"litert": LiteRTRuntime(path, labels, input_quantization=override)}
-    from edge_ser.runtimes.coreml_numpy import CoreMLNumpyRuntime
-
-    runtimes: dict[str, object] = {"coreml-numpy": CoreMLNumpyRuntime(path)}
-    if platform.system() == "Darwin":
-        from edge_ser.runtimes.coreml_macos import CoreMLRuntime
-
-        runtimes["coreml-macos"] = CoreMLRuntime(path)
-    return runtimes

@@ -21,7 +21,8 @@ from typing import Any
 import coremltools as ct
 import keras
 
-from edge_ser.export import coreml_mlprogram, coreml_neuralnetwork, layout
+from edge_ser.artifacts import layout
+from edge_ser.export import coreml_mlprogram, coreml_neuralnetwork
 from edge_ser.reference_preprocess import params
 
 _MODEL_FIELDS = ("author", "license", "short_description", "version")
@@ -62,7 +63,7 @@ def build_mlprogram(
     waveform:
         Take ``layout.WAVEFORM_INPUT_NAME`` windows (float32 ``layout.WAVEFORM_INPUT_SHAPE``)
         and compute the reference log-mel inside the program, in float32 whatever
-        ``precision`` is (see ``edge_ser.frontend``).
+        ``precision`` is (see ``edge_ser.log_mel_layer``).
 
     Raises
     ------

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from edge_ser.artifacts import layout
 from edge_ser.errors import ModelError
-from edge_ser.export import layout
 from edge_ser.model import SUPPORTED_LAYERS
 
 # Keras axis (NHWC) -> Core ML axis (NCHW) of a rank-4 tensor.

@@ -6,7 +6,7 @@ ops to the program (like coremltools' own frontends). The program takes the NHWC
 NHWC first so the flattened order (and therefore the Dense weights) matches Keras.
 
 A waveform-in program takes the ``waveform`` window instead and starts with the log-mel
-frontend of ``edge_ser.frontend`` (ops named ``FRONTEND_PREFIX...``), which computes in
+frontend of ``edge_ser.log_mel_layer`` (ops named ``FRONTEND_PREFIX...``), which computes in
 float32 even when the rest of the program computes in float16.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 from coremltools.converters.mil.mil import Builder as mb
 from coremltools.converters.mil.mil import Function, Program, Var
 
-from edge_ser.export import layout
+from edge_ser.artifacts import layout
 from edge_ser.export.coreml_layers import (
     Activation,
     Step,
@@ -34,7 +34,7 @@ from edge_ser.export.coreml_layers import (
     pool_geometry,
     reshape_target,
 )
-from edge_ser.frontend import frontend_weights
+from edge_ser.log_mel_layer import frontend_weights
 from edge_ser.reference_preprocess import params
 from edge_ser.windows import FRAMES
 
@@ -182,7 +182,7 @@ TRANSLATORS: dict[str, Callable[[Var, Step], Var]] = {
 def _frontend(waveform: Var) -> Var:
     """Reference log-mel of the ``(1, 15600)`` waveform as the NCHW patch ``(1, 1, 96, 64)``.
 
-    The same computation as ``edge_ser.frontend.LogMelFrontend``: a strided convolution with
+    The same computation as ``edge_ser.log_mel_layer.LogMelFrontend``: a strided convolution with
     the windowed DFT filters, magnitude of each (real, imaginary) pair, mel matrix product,
     ``log(mel + LOG_OFFSET)``.
     """

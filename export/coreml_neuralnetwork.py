@@ -20,7 +20,7 @@ import keras
 from coremltools.models import datatypes
 from coremltools.models.neural_network import NeuralNetworkBuilder, quantization_utils
 
-from edge_ser.export import layout
+from edge_ser.artifacts import layout
 from edge_ser.export.coreml_layers import (
     Activation,
     Step,

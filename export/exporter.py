@@ -10,31 +10,30 @@ never leaves a partial or clobbered directory.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from edge_ser import __version__
+from edge_ser.aggregate import AGGREGATION_RULE
+from edge_ser.artifacts import layout
+from edge_ser.artifacts.formats import DEFAULT_FORMATS, FORMATS, WAVEFORM_FORMATS
+from edge_ser.artifacts.manifest import (
+    FORMAT_VERSION,
+    digest,
+    input_quantization,
+    preprocessing_constants,
+)
 from edge_ser.atomic import atomic_directory
 from edge_ser.bundle import ModelBundle
 from edge_ser.errors import CheckFailed, EdgeSerError
-from edge_ser.export import layout
-from edge_ser.export.artifacts import (
-    DEFAULT_FORMATS,
-    FORMATS,
-    WAVEFORM_FORMATS,
-    ExportContext,
-    open_runtimes,
-)
+from edge_ser.export.artifacts import BUILDERS, ExportContext
 from edge_ser.export.golden import golden_probabilities, write_golden
-from edge_ser.export.manifest import (
-    build_manifest,
-    digest,
-    preprocessing_constants,
-    write_manifest,
-)
+from edge_ser.export.verify import format_report, verify
 from edge_ser.reports import DATA_LICENSES
+from edge_ser.runtimes.open_model import open_model
 
 
 def coreml_metadata(bundle: ModelBundle) -> dict:
@@ -51,15 +50,40 @@ def coreml_metadata(bundle: ModelBundle) -> dict:
     }
 
 
-def _record_golden(directory: Path, entries: dict, labels: tuple[str, ...]) -> None:
+def build_manifest(model_id: str, labels: tuple[str, ...], artifacts: dict, parity: dict) -> dict:
+    """Assemble the manifest (``artifacts`` maps file name to its description)."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "edge_ser_version": __version__,
+        "model_id": model_id,
+        "labels": list(labels),
+        "aggregation": AGGREGATION_RULE,
+        "preprocessing": preprocessing_constants(),
+        "input": {
+            "name": layout.INPUT_NAME,
+            "shape": list(layout.INPUT_SHAPE),
+            "layout": "NHWC: batch, frames (10 ms each), mel bands (low to high), channel",
+            "dtype": "float32 raw log-mel (int8 models: quantize with the artifact's input scale)",
+            "normalization": "none in the app: the model removes the mean and scales inside",
+        },
+        "quantization_rule": layout.QUANTIZATION_RULE,
+        "artifacts": artifacts,
+        "parity": parity,
+    }
+
+
+def write_manifest(directory: Path, manifest: dict) -> None:
+    (directory / layout.MANIFEST_JSON).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _record_golden(directory: Path, entries: dict) -> None:
     probabilities: dict[str, dict[str, np.ndarray]] = {}
     for filename, entry in entries.items():
-        runtime = next(iter(open_runtimes(directory / filename, entry, labels).values()))
+        runtime = next(iter(open_model(directory / filename).runtimes.values()))
         probabilities[entry["format"]] = golden_probabilities(
             runtime, FORMATS[entry["format"]].input
         )
-    int8 = entries.get(layout.INT8_TFLITE, {}).get("input")
-    quant = (int8["scale"], int8["zero_point"]) if int8 and "scale" in int8 else None
+    quant = input_quantization(entries.get(layout.INT8_TFLITE, {}))
     write_golden(directory / layout.GOLDEN_DIR, probabilities, quant)
 
 
@@ -75,8 +99,6 @@ def export(
 
     ``waveform`` adds the waveform-in formats (``WAVEFORM_FORMATS``) to ``formats``.
     """
-    from edge_ser.export.verify import verify
-
     formats = list(formats) + list(WAVEFORM_FORMATS if waveform else ())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -90,7 +112,7 @@ def export(
         for name in dict.fromkeys(formats):
             fmt = FORMATS[name]
             log(f"building {fmt.filename} ({fmt.description})")
-            fields = fmt.build(context, tmp / fmt.filename)
+            fields = BUILDERS[name](context, tmp / fmt.filename)
             sha, size = digest(tmp / fmt.filename)
             entries[fmt.filename] = {
                 "format": fmt.name,
@@ -102,7 +124,7 @@ def export(
                 **fields,
             }
         (tmp / layout.LABELS_TXT).write_text("\n".join(bundle.labels) + "\n")
-        _record_golden(tmp, entries, bundle.labels)
+        _record_golden(tmp, entries)
         manifest = build_manifest(bundle.model_id, bundle.labels, entries, parity={})
         write_manifest(tmp, manifest)
         log("measuring parity against the Keras model")
@@ -117,8 +139,6 @@ def export(
         }
         write_manifest(tmp, manifest)
         if not report["passed"]:
-            from edge_ser.export.verify import format_report
-
             log(format_report(report))
             raise CheckFailed("exported artifacts do not match the Keras model; nothing written")
     return manifest

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_ser.export.artifacts import WAVEFORM_INPUT
+from edge_ser.artifacts.formats import WAVEFORM_INPUT
 from edge_ser.quantization import quantize
 from edge_ser.reference_preprocess import log_mel_to_patches
 from edge_ser.reference_preprocess.make_golden import read_golden

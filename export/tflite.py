@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from edge_ser.artifacts.layout import INPUT_NAME, INPUT_SHAPE
 from edge_ser.errors import ModelError
-from edge_ser.export.layout import INPUT_NAME, INPUT_SHAPE
 
 
 def _frozen_function(model, input_shape: tuple[int, ...], input_name: str):
@@ -99,6 +99,16 @@ def to_int8_tflite(
             f"and the rest be int8 (not float32: {', '.join(not_float) or 'none'})"
         )
     return quantized
+
+
+def to_tflite_pair(
+    model, calibration: np.ndarray, input_shape: tuple[int, ...], input_name: str
+) -> dict[str, bytes]:
+    """Full-integer ``int8`` and ``float32`` TFLite flatbuffers of a Keras model."""
+    return {
+        "int8": to_int8_tflite(model, calibration, input_shape, input_name),
+        "float32": to_float32_tflite(model, input_shape, input_name),
+    }
 
 
 def _op_outputs(flatbuffer: bytes) -> list[tuple[str, str]]:

@@ -30,25 +30,21 @@ import numpy as np
 
 from edge_ser import audio, corpora
 from edge_ser.aggregate import clip_probabilities
+from edge_ser.artifacts import layout
+from edge_ser.artifacts.formats import FILENAME_FORMATS, PATCH_INPUT, WAVEFORM_INPUT, ArtifactFormat
+from edge_ser.artifacts.manifest import ArtifactError, check_artifacts, read_manifest
 from edge_ser.bundle import ModelBundle
 from edge_ser.evaluate import predict_clips
-from edge_ser.export import layout, parity
-from edge_ser.export.artifacts import (
-    FILENAME_FORMATS,
-    PATCH_INPUT,
-    WAVEFORM_INPUT,
-    ArtifactFormat,
-    open_runtimes,
-)
+from edge_ser.export import parity
 from edge_ser.export.golden import (
     golden_inputs,
     golden_probabilities,
     read_expected,
     signal_inputs,
 )
-from edge_ser.export.manifest import ArtifactError, check_artifacts, read_manifest
 from edge_ser.features import FeatureCache
 from edge_ser.reference_preprocess import params, waveform_to_log_mel
+from edge_ser.runtimes.open_model import open_model
 from edge_ser.windows import synthesize_windows, waveform_windows
 
 REPORT_VERSION = 1
@@ -157,10 +153,12 @@ def verify(
     thresholds = thresholds or parity.DEFAULT_THRESHOLDS
     manifest = read_manifest(dist)
     check_artifacts(dist, manifest)
-    bundle = ModelBundle.load(model)
+    source = open_model(model)
+    bundle, keras = source.bundle, source.runtime
+    if bundle is None:
+        raise ArtifactError(f"the source model must be a Keras model directory, not '{model}'")
     check_source(manifest, bundle)
     labels = bundle.labels
-    keras = bundle.runtime()
     formats = _artifact_formats(manifest)
 
     held_out = bundle.parity_patches()
@@ -177,9 +175,7 @@ def verify(
     artifacts: dict[str, dict] = {}
     for name, fmt in formats.items():
         model_inputs = inputs[fmt.input]
-        for runtime_name, runtime in open_runtimes(
-            dist / name, manifest["artifacts"][name], labels
-        ).items():
+        for runtime_name, runtime in open_model(dist / name).runtimes.items():
             log(f"checking {name} in {runtime_name}")
             probs = runtime.predict_patches(model_inputs.x)
             patch_stats = parity.compare(model_inputs.keras, probs)

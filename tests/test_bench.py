@@ -13,9 +13,9 @@ import pytest
 from test_recognizer import tiny_export  # noqa: F401  (session fixture)
 
 from edge_ser import bench
+from edge_ser.artifacts import layout
 from edge_ser.bench import end_to_end, probes
 from edge_ser.cli import main
-from edge_ser.export import layout
 
 LATENCY_ROWS = {
     "TFLite int8, 1 thread",
@@ -134,7 +134,7 @@ def test_without_dist_exports_the_model_first(tiny_export, monkeypatch, capsys):
         calls["export"] = (model, formats)
         shutil.copytree(tiny_export.dist, out)
 
-    def fake_run(dist, model, **kwargs):
+    def fake_run(dist, to_tflite, model, **kwargs):
         calls["run"] = sorted(p.name for p in Path(dist).iterdir())
         return {"report": True}
 

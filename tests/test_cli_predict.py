@@ -13,8 +13,8 @@ from audio_factory import write_audio, write_not_audio, write_tone
 from test_recognizer import tiny_export  # noqa: F401  (session fixture)
 
 from edge_ser import Recognizer
+from edge_ser.artifacts import layout
 from edge_ser.cli import main
-from edge_ser.export import layout
 from edge_ser.reference_preprocess.signals import voice
 
 

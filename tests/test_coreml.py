@@ -15,14 +15,15 @@ from coremltools.models import datatypes
 from coremltools.models.neural_network import NeuralNetworkBuilder
 from keras import layers
 
+from edge_ser.artifacts import layout
 from edge_ser.errors import ModelError
-from edge_ser.export import coreml, coreml_mlprogram, coreml_neuralnetwork, layout
+from edge_ser.export import coreml, coreml_mlprogram, coreml_neuralnetwork
 from edge_ser.export.coreml_layers import plan_layers
 from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.model import INPUT_SHAPE, SUPPORTED_LAYERS, ModelConfig, PatchStandardization
 from edge_ser.model import build_model as build_edge_ser_model
-from edge_ser.runtimes.coreml_macos import CoreMLRuntime
-from edge_ser.runtimes.coreml_numpy import CoreMLNumpyRuntime
+from edge_ser.runtimes.coreml_numpy_runtime import CoreMLNumpyRuntime
+from edge_ser.runtimes.coreml_runtime import CoreMLRuntime
 
 pytestmark = pytest.mark.slow
 

@@ -174,6 +174,8 @@ def test_evaluate_refuses_data_without_any_known_label(tmp_path):
 
 
 class _FakeBundle:
+    keras_path = Path("tone.keras")
+
     def runtime(self) -> ToneRuntime:
         return ToneRuntime()
 
@@ -194,6 +196,7 @@ def tone_model(monkeypatch) -> list:
 def test_cli_json_report(tmp_path, tone_model, capsys):
     _write_clips(tmp_path / "data")
     write_tone(tmp_path / "data" / "Actor_01" / ravdess_name(2, 1), 1.0)  # calm: skipped
+    (tmp_path / "m").mkdir()
     argv = ["evaluate", str(tmp_path / "data"), "--model", str(tmp_path / "m"), "--json"]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)

@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 from model_factory import make_model_dir
 
+from edge_ser.artifacts import layout
+from edge_ser.artifacts.formats import DEFAULT_FORMATS, FORMATS
+from edge_ser.artifacts.manifest import digest, read_manifest
 from edge_ser.cli import main
-from edge_ser.export import layout, parity
-from edge_ser.export.artifacts import DEFAULT_FORMATS, FORMATS
+from edge_ser.export import parity
 from edge_ser.export.golden import golden_inputs
-from edge_ser.export.manifest import digest, read_manifest
 from edge_ser.quantization import quantize
 from edge_ser.reference_preprocess import params
 

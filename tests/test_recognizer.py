@@ -1,12 +1,10 @@
-"""`Recognizer`: loading every model kind, files, waveforms, padding, streaming and windows.
+"""`Recognizer`: loading, files, waveforms, padding, streaming and windows.
 
 Also home of ``tiny_export``, the session fixture that the predict and bench tests import.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,14 +15,13 @@ from audio_factory import write_audio, write_not_audio
 from model_factory import make_model_dir
 
 from edge_ser import Recognizer, audio
+from edge_ser.artifacts import layout
 from edge_ser.errors import ModelError
-from edge_ser.export import layout
 from edge_ser.features import clip_patches, file_log_mel
 from edge_ser.recognizer import PatchFramer, hop_frames_from_seconds
 from edge_ser.reference_preprocess import params, waveform_to_padded_log_mel, waveform_to_patches
 from edge_ser.reference_preprocess.signals import voice
-from edge_ser.runtimes.keras_runtime import KerasRuntime
-from edge_ser.runtimes.litert import LiteRTRuntime
+from edge_ser.runtimes.litert_runtime import LiteRTRuntime
 
 
 @dataclass(frozen=True)
@@ -42,9 +39,11 @@ def build_tiny_export(root: Path) -> TinyExport:
     The export is assembled from the TFLite builders without ``edge-ser export``'s parity
     gate, which is not what these tests are about.
     """
+    from edge_ser.artifacts.formats import FORMATS
+    from edge_ser.artifacts.manifest import digest
     from edge_ser.bundle import ModelBundle
-    from edge_ser.export.artifacts import FORMATS, ExportContext
-    from edge_ser.export.manifest import build_manifest, digest, write_manifest
+    from edge_ser.export.artifacts import BUILDERS, ExportContext
+    from edge_ser.export.exporter import build_manifest, write_manifest
 
     model_dir, dist = root / "model", root / "dist"
     if not (dist / layout.MANIFEST_JSON).is_file():
@@ -56,7 +55,7 @@ def build_tiny_export(root: Path) -> TinyExport:
         entries = {}
         for name in ("tflite-int8", "tflite-float32"):
             fmt = FORMATS[name]
-            fields = fmt.build(context, dist / fmt.filename)
+            fields = BUILDERS[name](context, dist / fmt.filename)
             sha, size = digest(dist / fmt.filename)
             entries[fmt.filename] = {
                 "format": name,
@@ -102,66 +101,14 @@ def window_probs(result) -> np.ndarray:
     return np.array([list(w.probabilities.values()) for w in result.windows])
 
 
-# -- loading ------------------------------------------------------------------------------
+# -- loading (every model kind: test_open_model.py) ------------------------------------
 
 
-def test_load_model_directory_and_keras_file(tiny_export):
-    for path in (tiny_export.model_dir, tiny_export.model_dir / "model.keras"):
-        recognizer = Recognizer.load(path)
-        assert isinstance(recognizer.runtime, KerasRuntime)
-        assert recognizer.labels == tiny_export.labels
-
-
-def test_load_export_directory_uses_int8_tflite_and_manifest_quantization(tiny_export, tmp_path):
-    dist = tmp_path / "dist"
-    shutil.copytree(tiny_export.dist, dist)
-    manifest = json.loads((dist / layout.MANIFEST_JSON).read_text())
-    entry = manifest["artifacts"][layout.INT8_TFLITE]["input"]
-    entry["scale"], entry["zero_point"] = 0.125, 3  # an app reads these, not the model's own
-    (dist / layout.MANIFEST_JSON).write_text(json.dumps(manifest))
-    recognizer = Recognizer.load(dist, num_threads=1)
-    runtime = recognizer.runtime
-    assert isinstance(runtime, LiteRTRuntime)
-    assert runtime.path == dist / layout.INT8_TFLITE and runtime.is_int8
-    assert runtime.input_quantization == (0.125, 3)
+def test_load_opens_the_path_with_open_model(tiny_export):
+    recognizer = Recognizer.load(tiny_export.dist, num_threads=1)
+    assert isinstance(recognizer.runtime, LiteRTRuntime)
+    assert recognizer.source == f"LiteRT {tiny_export.dist / layout.INT8_TFLITE}"
     assert recognizer.labels == tiny_export.labels
-
-
-def test_load_tflite_without_manifest_uses_model_quantization(tiny_export, tmp_path):
-    for name in (layout.INT8_TFLITE, layout.LABELS_TXT):
-        shutil.copy(tiny_export.dist / name, tmp_path / name)
-    runtime = Recognizer.load(tmp_path / layout.INT8_TFLITE).runtime
-    assert runtime.input_quantization == tuple(runtime.input["quantization"])
-
-
-def test_load_tflite_needs_labels_beside_it(tiny_export, tmp_path):
-    shutil.copy(tiny_export.dist / layout.INT8_TFLITE, tmp_path / "model.tflite")
-    with pytest.raises(ModelError, match="labels.txt"):
-        Recognizer.load(tmp_path / "model.tflite")
-
-
-def test_load_rejects_missing_and_unknown_paths(tmp_path):
-    with pytest.raises(ModelError, match="not found"):
-        Recognizer.load(tmp_path / "missing.tflite")
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(ModelError, match="not a model directory"):
-        Recognizer.load(tmp_path / "empty")
-
-
-def test_load_coreml_uses_numpy_evaluator_off_macos(tiny_export, tmp_path):
-    pytest.importorskip("coremltools")
-    from edge_ser.bundle import ModelBundle
-    from edge_ser.export.coreml import build_neuralnetwork
-
-    bundle = ModelBundle.load(tiny_export.model_dir)
-    path = tmp_path / layout.MLMODEL
-    build_neuralnetwork(bundle.keras_model, bundle.labels, {}).save(str(path))
-    recognizer = Recognizer.load(path)
-    assert recognizer.labels == tiny_export.labels
-    waveform = voice(3 * params.SAMPLE_RATE)
-    expected = Recognizer.load(tiny_export.model_dir).predict_waveform(waveform, params.SAMPLE_RATE)
-    result = recognizer.predict_waveform(waveform, params.SAMPLE_RATE)
-    np.testing.assert_allclose(window_probs(result), window_probs(expected), atol=1e-4)
 
 
 # -- files and waveforms ------------------------------------------------------------------
@@ -370,9 +317,6 @@ def test_stream_rejects_bad_chunks(float_recognizer):
 
 
 def test_waveform_in_artifacts_are_refused_with_a_pointer_to_the_patch_model(tmp_path):
-    from edge_ser.errors import ModelError
-    from edge_ser.export import layout
-
     path = tmp_path / layout.WAVEFORM_INT8_TFLITE
     path.write_bytes(b"refused by its name before anything is loaded")
     with pytest.raises(ModelError, match=layout.INT8_TFLITE):

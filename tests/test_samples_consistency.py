@@ -1,7 +1,7 @@
 """The Android and iOS samples agree with the Python side: constants, names, shapes, labels.
 
 The Kotlin, Java and Swift sources are parsed as text (no SDK needed) and compared with
-``edge_ser.reference_preprocess.params`` and ``edge_ser.export.layout``.
+``edge_ser.reference_preprocess.params`` and ``edge_ser.artifacts.layout``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_ser.export import layout
+from edge_ser.artifacts import layout
 from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.reference_preprocess import params
 from edge_ser.reference_preprocess.make_golden import GOLDEN_DIR

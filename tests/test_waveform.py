@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from test_export_verify import rewrite_checksum, run_verify
 
+from edge_ser.artifacts import layout
+from edge_ser.artifacts.formats import FORMATS, WAVEFORM_FORMATS
+from edge_ser.artifacts.manifest import read_manifest
 from edge_ser.cli import main
 from edge_ser.errors import ModelError
-from edge_ser.export import layout
-from edge_ser.export.artifacts import FORMATS, WAVEFORM_FORMATS
-from edge_ser.export.manifest import read_manifest
-from edge_ser.frontend import FRONTEND_LAYER, LogMelFrontend, build_waveform_model
+from edge_ser.log_mel_layer import FRONTEND_LAYER, LogMelFrontend, build_waveform_model
 from edge_ser.reference_preprocess import (
     mel_matrix,
     params,
@@ -30,9 +30,9 @@ from edge_ser.reference_preprocess import (
     waveform_to_patches,
 )
 from edge_ser.reference_preprocess.make_golden import read_golden
-from edge_ser.runtimes import coreml_numpy
-from edge_ser.runtimes.coreml_numpy import CoreMLNumpyRuntime
-from edge_ser.runtimes.litert import LiteRTRuntime
+from edge_ser.runtimes import coreml_numpy_runtime
+from edge_ser.runtimes.coreml_numpy_runtime import CoreMLNumpyRuntime
+from edge_ser.runtimes.litert_runtime import LiteRTRuntime
 from edge_ser.windows import synthesize_windows, waveform_windows
 
 pytestmark = pytest.mark.slow
@@ -212,7 +212,7 @@ def test_numpy_evaluator_covers_the_waveform_program(dist, monkeypatch):
     runtime = CoreMLNumpyRuntime(path)
     frontend_ops = {"conv", "square", "reduce_sum", "sqrt", "linear", "log"}
     assert frontend_ops | {"cast", "classify"} <= runtime.op_types
-    assert runtime.op_types - {"const"} <= set(coreml_numpy.MIL_OPS)
+    assert runtime.op_types - {"const"} <= set(coreml_numpy_runtime.MIL_OPS)
     # The frontend computes in float32, the classifier after it in float16.
     from coremltools.models.utils import load_spec
 
@@ -228,7 +228,7 @@ def test_numpy_evaluator_covers_the_waveform_program(dist, monkeypatch):
     assert cast.outputs[0].type.tensorType.dataType == float16
     for op in sorted(frontend_ops):
         with monkeypatch.context() as patched:
-            patched.delitem(coreml_numpy.MIL_OPS, op)
+            patched.delitem(coreml_numpy_runtime.MIL_OPS, op)
             with pytest.raises(ModelError, match=op):
                 CoreMLNumpyRuntime(path)
 

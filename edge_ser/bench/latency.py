@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_ser.artifacts import layout
 from edge_ser.bench.timing import Timing, time_calls
 from edge_ser.reference_preprocess import params, waveform_to_log_mel
 from edge_ser.reference_preprocess.signals import voice
+from edge_ser.runtimes.open_model import open_model
 
 
 def sample_patch() -> np.ndarray:
@@ -30,15 +32,12 @@ def tflite_row(precision: str, threads: int) -> str:
 
 def latency(dist: Path, keras_model, repeats: int, warmup: int) -> dict[str, Timing]:
     """Per-patch latency of each way of running the model, by row name."""
-    from edge_ser.export import layout
-    from edge_ser.recognizer import Recognizer
-
     patch = sample_patch()
     cores = os.cpu_count() or 1
     calls: dict[str, Callable[[], object]] = {}
     for precision, filename in (("int8", layout.INT8_TFLITE), ("float32", layout.FLOAT32_TFLITE)):
         for threads in (1, cores):
-            runtime = Recognizer.load(dist / filename, num_threads=threads).runtime
+            runtime = open_model(dist / filename, num_threads=threads).runtime
             model_input = runtime.quantize_input(patch)
             calls[tflite_row(precision, threads)] = (
                 lambda runtime=runtime, model_input=model_input: runtime.invoke(model_input)

@@ -7,11 +7,17 @@ int8 kernels gain over float32 ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from edge_ser.bench.timing import time_calls
 from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.reference_preprocess import params
+
+# Keras model, calibration inputs, input shape, input name -> {"int8": flatbuffer,
+# "float32": flatbuffer}: the exporter's TFLite converters, passed in by the CLI.
+ToTFLite = Callable[[object, np.ndarray, tuple[int, ...], str], dict[str, bytes]]
 
 # The matrix-multiplication probe: 1x1 convolutions of this many channels over this grid.
 GEMM_CHANNELS, GEMM_GRID, GEMM_LAYERS = 128, (48, 16), 4
@@ -53,20 +59,16 @@ CEILING_PROBE = "matrix-multiplication ceiling (4 x 1x1 conv, 128 ch, 48x16)"
 PROBES = {BASELINE_PROBE: baseline_cnn, CEILING_PROBE: matmul_probe}  # timed in the same run
 
 
-def probe(model, repeats: int, warmup: int) -> dict:
+def probe(model, repeats: int, warmup: int, to_tflite: ToTFLite) -> dict:
     """int8 and float32 TFLite latency on 1 thread of a (randomly initialised) Keras model,
     with its multiply-accumulates and achieved GMAC/s: a reference measured in the same run."""
     from ai_edge_litert.interpreter import Interpreter
 
-    from edge_ser.export.tflite import to_float32_tflite, to_int8_tflite
     from edge_ser.model import count_macs
 
     shape = (1, *model.input_shape[1:])
     calibration = np.random.default_rng(0).normal(size=(16, *shape[1:])).astype(np.float32)
-    flatbuffers = {
-        "int8": to_int8_tflite(model, calibration, shape, "x"),
-        "float32": to_float32_tflite(model, shape, "x"),
-    }
+    flatbuffers = to_tflite(model, calibration, shape, "x")
     macs = count_macs(model)
     result: dict = {"macs": macs, "parameters": model.count_params()}
     for precision, flatbuffer in flatbuffers.items():

@@ -28,13 +28,16 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from edge_ser.artifacts import layout
+from edge_ser.artifacts.manifest import read_manifest
 from edge_ser.bench.end_to_end import RECORDINGS, end_to_end, write_recording
 from edge_ser.bench.goals import goals
 from edge_ser.bench.latency import latency, latency_ratios, tflite_row
 from edge_ser.bench.machine import INT8_MACS_PER_CYCLE, PEAK_ASSUMPTION, library_versions, machine
 from edge_ser.bench.memory import peak_rss
 from edge_ser.bench.preprocessing import preprocessing
-from edge_ser.bench.probes import PROBES, probe
+from edge_ser.bench.probes import PROBES, ToTFLite, probe
+from edge_ser.bundle import ModelBundle
 
 MEMORY_FILES_S = {"1 minute": 60, "1 hour": 3600}
 VERSIONS_OF = ("edge-ser", "numpy", "ai-edge-litert", "tensorflow-cpu", "tensorflow", "keras")
@@ -42,8 +45,6 @@ VERSIONS_OF = ("edge-ser", "numpy", "ai-edge-litert", "tensorflow-cpu", "tensorf
 
 def artifact_sizes(dist: Path) -> list[dict]:
     """Every artifact in the export's manifest with its format, precision and size."""
-    from edge_ser.export.manifest import read_manifest
-
     return [
         {
             "file": name,
@@ -57,6 +58,7 @@ def artifact_sizes(dist: Path) -> list[dict]:
 
 def run(
     dist: Path,
+    to_tflite: ToTFLite,
     model: Path | None = None,
     seconds: float = 60.0,
     repeats: int = 100,
@@ -68,10 +70,9 @@ def run(
 
     ``seconds`` is the length of the synthetic audio for the preprocessing and end-to-end
     measurements; ``repeats`` and ``warmup`` are per latency row; ``hour=False`` skips the
-    1-hour memory measurement (the 1-minute one always runs).
+    1-hour memory measurement (the 1-minute one always runs). ``to_tflite`` converts the
+    reference models (``edge_ser.export.tflite.to_tflite_pair``).
     """
-    from edge_ser.bundle import ModelBundle
-    from edge_ser.export import layout
     from edge_ser.model import count_macs
 
     dist = Path(dist)
@@ -83,7 +84,7 @@ def run(
     achieved = macs / (times[tflite_row("int8", 1)].median_ms / 1e3) / 1e9
     peak = INT8_MACS_PER_CYCLE * info["clock_ghz"]
     log("timing the reference models")
-    probes = {name: probe(build(), repeats, warmup) for name, build in PROBES.items()}
+    probes = {name: probe(build(), repeats, warmup, to_tflite) for name, build in PROBES.items()}
     log("timing preprocessing")
     prep = preprocessing(seconds, max(3, repeats // 10), 1)
     report: dict = {

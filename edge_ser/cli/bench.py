@@ -60,6 +60,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from edge_ser import bench
+    from edge_ser.export.tflite import to_tflite_pair
 
     if args.seconds <= 0 or args.repeats < 1 or args.warmup < 0:
         raise EdgeSerError("--seconds and --repeats must be positive and --warmup >= 0")
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
             export(args.model, dist, formats=("tflite-int8", "tflite-float32"), log=log)
         report = bench.run(
             dist,
+            to_tflite_pair,
             args.model,
             seconds=args.seconds,
             repeats=args.repeats,

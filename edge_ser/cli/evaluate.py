@@ -25,10 +25,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edge_ser.bundle import ModelBundle
     from edge_ser.evaluate import evaluate
+    from edge_ser.runtimes.open_model import open_model
 
-    runtime = ModelBundle.load(args.model).runtime()
+    runtime = open_model(args.model).runtime
     report = evaluate(runtime, args.data_dir, args.corpus, progress=show_progress())
     if args.json:
         print_json(report)

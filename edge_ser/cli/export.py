@@ -13,7 +13,7 @@ HELP = "export int8/float32 TFLite, Core ML, labels, manifest and golden vectors
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from edge_ser.export.artifacts import DEFAULT_FORMATS, FORMATS, WAVEFORM_FORMATS
+    from edge_ser.artifacts.formats import DEFAULT_FORMATS, FORMATS, WAVEFORM_FORMATS
 
     add_model_argument(parser)
     parser.add_argument("--out", type=Path, default=Path("dist"), help="output directory")

@@ -1,5 +1,6 @@
-"""``manifest.json``: everything an app or CI needs to use and check the exported files.
+"""``manifest.json``: reading it and checking an export directory against it.
 
+The manifest holds everything an app or CI needs to use and check the exported files.
 Fields: format and edge-ser version, model id, label order, clip aggregation rule, every
 preprocessing constant from ``reference_preprocess.params``, the model input, and per
 artifact its kind, precision, input/output tensors (with int8 scale and zero point), size
@@ -12,10 +13,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from edge_ser import __version__
-from edge_ser.aggregate import AGGREGATION_RULE
+from edge_ser.artifacts import layout
 from edge_ser.errors import EdgeSerError
-from edge_ser.export import layout
 from edge_ser.reference_preprocess import params
 
 FORMAT_VERSION = 1
@@ -56,32 +55,6 @@ def digest(path: Path) -> tuple[str, int]:
     return sha.hexdigest(), size
 
 
-def build_manifest(model_id: str, labels: tuple[str, ...], artifacts: dict, parity: dict) -> dict:
-    """Assemble the manifest (``artifacts`` maps file name to its description)."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "edge_ser_version": __version__,
-        "model_id": model_id,
-        "labels": list(labels),
-        "aggregation": AGGREGATION_RULE,
-        "preprocessing": preprocessing_constants(),
-        "input": {
-            "name": layout.INPUT_NAME,
-            "shape": list(layout.INPUT_SHAPE),
-            "layout": "NHWC: batch, frames (10 ms each), mel bands (low to high), channel",
-            "dtype": "float32 raw log-mel (int8 models: quantize with the artifact's input scale)",
-            "normalization": "none in the app: the model removes the mean and scales inside",
-        },
-        "quantization_rule": layout.QUANTIZATION_RULE,
-        "artifacts": artifacts,
-        "parity": parity,
-    }
-
-
-def write_manifest(directory: Path, manifest: dict) -> None:
-    (directory / layout.MANIFEST_JSON).write_text(json.dumps(manifest, indent=2) + "\n")
-
-
 def read_manifest(directory: Path) -> dict:
     path = Path(directory) / layout.MANIFEST_JSON
     if not path.is_file():
@@ -94,6 +67,12 @@ def read_manifest(directory: Path) -> dict:
         if key not in manifest:
             raise ArtifactError(f"'{path}' lacks the '{key}' field")
     return manifest
+
+
+def input_quantization(entry: dict) -> tuple[float, int] | None:
+    """``(scale, zero_point)`` of an artifact entry's int8 input, ``None`` for float input."""
+    tensor = entry.get("input", {})
+    return (tensor["scale"], tensor["zero_point"]) if "scale" in tensor else None
 
 
 def check_artifacts(directory: Path, manifest: dict) -> None:

@@ -1,6 +1,6 @@
 """Run an exported Core ML classifier with Core ML itself (``MLModel.predict``); macOS only.
 
-Same interface as :class:`edge_ser.runtimes.coreml_numpy.CoreMLNumpyRuntime`, which
+Same interface as :class:`edge_ser.runtimes.coreml_numpy_runtime.CoreMLNumpyRuntime`, which
 evaluates the same files with NumPy on any platform.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_ser.artifacts import layout
 from edge_ser.errors import ModelError
-from edge_ser.export import layout
-from edge_ser.runtimes.coreml_numpy import spec_labels, spec_op_types
+from edge_ser.runtimes.coreml_numpy_runtime import spec_labels, spec_op_types
 
 COMPUTE_UNITS = ("ALL", "CPU_ONLY", "CPU_AND_GPU", "CPU_AND_NE")
 
@@ -46,7 +46,7 @@ class CoreMLRuntime:
         if sys.platform != "darwin":
             raise ModelError(
                 "Core ML runs models only on macOS; use "
-                "edge_ser.runtimes.coreml_numpy.CoreMLNumpyRuntime on this platform"
+                "edge_ser.runtimes.coreml_numpy_runtime.CoreMLNumpyRuntime on this platform"
             )
         import coremltools as ct
 

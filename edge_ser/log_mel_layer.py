@@ -27,7 +27,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from edge_ser.export import layout
+from edge_ser.artifacts import layout
 from edge_ser.reference_preprocess import mel_matrix, params, periodic_hann_window
 from edge_ser.windows import FRAMES
 

@@ -128,9 +128,9 @@ def time_interleaved(
 
 
 def machine_description() -> str:
-    """CPU model, logical core count and AVX2 support, from /proc/cpuinfo where available."""
+    """CPU model, logical core count and vector extensions, from /proc/cpuinfo where available."""
     m = machine()
-    return f"{m['cores']}-core {m['cpu']}{', AVX2' if m['avx2'] else ''}"
+    return ", ".join([f"{m['cores']}-core {m['cpu']}", *m["isa"]])
 
 
 def to_markdown(report: dict) -> str:

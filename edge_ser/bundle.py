@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_ser.atomic import OutputKind
 from edge_ser.errors import ModelError
 from edge_ser.runtimes.keras_runtime import KerasRuntime, load_keras_model
 
@@ -29,6 +30,16 @@ INFO_FILE = "model.json"
 CALIBRATION_FILE = "calibration_patches.npy"
 PARITY_FILE = "parity_patches.npy"
 CARD_FILE = "MODEL_CARD.md"
+METRICS_FILE = "metrics.json"
+CONFUSION_PNG = "confusion_matrix.png"
+CURVES_PNG = "training_curves.png"
+
+# Everything ``train`` writes into a run directory (``--force`` replaces these, keeps others).
+RUN_OUTPUT = OutputKind(
+    "a training run",
+    INFO_FILE,
+    [MODEL_FILE, CALIBRATION_FILE, PARITY_FILE, CARD_FILE, METRICS_FILE, CONFUSION_PNG, CURVES_PNG],
+)
 
 
 @dataclass

@@ -24,9 +24,19 @@ from pathlib import Path
 import numpy as np
 
 from edge_ser import corpora, reports
-from edge_ser.atomic import atomic_directory
+from edge_ser.atomic import atomic_directory, check_target
 from edge_ser.augment import AugmentConfig, make_augmenter, make_mixup
-from edge_ser.bundle import CALIBRATION_FILE, INFO_FILE, MODEL_FILE, PARITY_FILE
+from edge_ser.bundle import (
+    CALIBRATION_FILE,
+    CARD_FILE,
+    CONFUSION_PNG,
+    CURVES_PNG,
+    INFO_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    PARITY_FILE,
+    RUN_OUTPUT,
+)
 from edge_ser.errors import DataError, EdgeSerError
 from edge_ser.evaluate import predict_clips
 from edge_ser.features import FeatureCache
@@ -82,8 +92,10 @@ class TrainConfig:
     ) -> TrainConfig:
         """The defaults with the options a command line gave (``None`` / 0: keep the default).
 
-        Raises ``EdgeSerError`` for a negative mixup alpha or patience.
+        Raises ``EdgeSerError`` for fewer than one epoch or a negative mixup alpha or patience.
         """
+        if epochs is not None and epochs < 1:
+            raise EdgeSerError(f"--epochs must be >= 1, got {epochs}")
         if mixup_alpha < 0:
             raise EdgeSerError(f"--mixup must be >= 0, got {mixup_alpha:g}")
         if patience is not None and patience < 0:
@@ -365,12 +377,16 @@ def train_run(
     cache: FeatureCache | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    force: bool = False,
 ) -> dict:
     """Train on ``data_dir`` and write a model directory plus reports into ``out_dir``.
 
-    Returns the run summary that is also written to ``metrics.json``.
+    ``out_dir`` must be new, empty or (with ``force``) an earlier run directory, whose
+    files are replaced and whose other files are kept. Returns the run summary that is also
+    written to ``metrics.json``.
     """
 
+    check_target(out_dir, RUN_OUTPUT, force)
     data, skipped = load_labelled_clips(data_dir, corpus, cache, progress)
     if len(set(data.speakers)) < 2:
         raise DataError(
@@ -405,15 +421,15 @@ def train_run(
         "config": config.to_dict(),
     }
     rng = np.random.default_rng(config.seed + 1)
-    with atomic_directory(Path(out_dir)) as tmp:
+    with atomic_directory(Path(out_dir), RUN_OUTPUT, force) as tmp:
         save_for_inference(model, tmp / MODEL_FILE)
         np.save(tmp / CALIBRATION_FILE, representative_patches(train, CALIBRATION_PATCHES, rng))
         np.save(tmp / PARITY_FILE, representative_patches(val, PARITY_PATCHES, rng))
         (tmp / INFO_FILE).write_text(json.dumps(summary, indent=2) + "\n")
-        (tmp / "metrics.json").write_text(json.dumps({**summary, "history": history}, indent=2))
-        reports.plot_confusion(val_scores, tmp / "confusion_matrix.png", "validation speakers")
-        reports.plot_history(history, tmp / "training_curves.png")
-        (tmp / "MODEL_CARD.md").write_text(reports.model_card(summary))
+        (tmp / METRICS_FILE).write_text(json.dumps({**summary, "history": history}, indent=2))
+        reports.plot_confusion(val_scores, tmp / CONFUSION_PNG, "validation speakers")
+        reports.plot_history(history, tmp / CURVES_PNG)
+        (tmp / CARD_FILE).write_text(reports.model_card(summary))
     log(
         f"saved {out_dir}: validation clip accuracy {val_scores.accuracy:.3f}, "
         f"UAR {val_scores.uar:.3f}, macro-F1 {val_scores.macro_f1:.3f} "

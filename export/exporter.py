@@ -4,8 +4,9 @@ Artifacts are built into a temporary directory beside ``out``; golden probabilit
 recorded by running each artifact in its runtime (on the golden signals' patches, or on
 their windows for waveform-in artifacts); parity against the Keras model is measured by
 ``verify`` and stored in the manifest. Only when every artifact passes is the directory
-moved into place (an existing ``out`` is replaced only with ``force``), so a failed export
-never leaves a partial or clobbered directory.
+moved into place (an earlier export in ``out`` is replaced only with ``force``; other files
+there are kept; see ``edge_ser.atomic``), so a failed export never leaves a partial or
+clobbered directory.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def export(
     context = ExportContext(
         bundle.keras_model, bundle.labels, bundle.calibration_patches(), coreml_metadata(bundle)
     )
-    with atomic_directory(Path(out), force=force) as tmp:
+    with atomic_directory(Path(out), layout.OUTPUT, force) as tmp:
         entries: dict[str, dict] = {}
         for name in dict.fromkeys(formats):
             fmt = FORMATS[name]

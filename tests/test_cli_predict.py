@@ -110,11 +110,11 @@ def test_unreadable_file_is_reported_and_others_still_run(tiny_export, clips, tm
     argv = [str(bad), str(clips["long"]), str(missing), "--model", str(tiny_export.dist)]
     code, out, err = predict(capsys, *argv, "--json")
     assert code == 2
-    assert err.splitlines()[0].startswith(f"error: {bad}: not a recognised audio file")
-    assert err.splitlines()[1] == f"error: {missing}: no such file"
+    assert err.splitlines()[0] == f"error: {missing}: no such file"  # found before any decoding
+    assert err.splitlines()[1].startswith(f"error: {bad}: not a recognised audio file")
     report = json.loads(out)
     assert [Path(c["path"]).name for c in report["clips"]] == ["long.wav"]
-    assert [Path(e["path"]).name for e in report["errors"]] == ["bad.wav", "missing.wav"]
+    assert [Path(e["path"]).name for e in report["errors"]] == ["missing.wav", "bad.wav"]
 
 
 def test_empty_folder_is_an_error(tiny_export, tmp_path, capsys):  # noqa: F811
@@ -128,7 +128,7 @@ def test_empty_folder_is_an_error(tiny_export, tmp_path, capsys):  # noqa: F811
     [
         (["--window-hop", "0.015"], "--window-hop"),
         (["--window-hop", "0"], "--window-hop"),
-        (["--artifact", "model.keras"], "--artifact must be"),
+        (["--artifact", "."], "--artifact must be"),
     ],
 )
 def test_bad_options_exit_2(clips, capsys, argv, message):
@@ -143,5 +143,7 @@ def test_model_and_artifact_are_exclusive(clips, capsys):
 
 
 def test_missing_model_exits_2(clips, tmp_path, capsys):
-    code, _, err = predict(capsys, str(clips["long"]), "--artifact", str(tmp_path / "x.tflite"))
-    assert code == 2 and err.startswith("error: model not found")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(clips["long"]), "--artifact", str(tmp_path / "x.tflite")])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.startswith("error: argument --artifact: ")

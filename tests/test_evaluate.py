@@ -230,8 +230,10 @@ def test_cli_table_lists_labels_metrics_and_skipped_files(tmp_path, tone_model, 
 
 
 def test_cli_bad_data_dir(tmp_path, tone_model, capsys):
-    assert main(["evaluate", str(tmp_path / "missing")]) == 2
-    assert capsys.readouterr().err.startswith("error: data directory")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(tmp_path / "missing")])
+    assert exit_info.value.code == 2 and tone_model == []  # no model was loaded
+    assert capsys.readouterr().err.startswith("error: argument DATA_DIR: ")
 
 
 # --- the bundled model on RAVDESS ---------------------------------------------------------

@@ -174,7 +174,7 @@ def test_export_never_clobbers_without_force(dist, model_dir, tmp_path, capsys):
     code = main(
         ["export", "--model", str(model_dir), "--out", str(out), "--formats", "tflite-float32"]
     )
-    assert code == 2 and "--force" in capsys.readouterr().err
+    assert code == 2 and "(keep.txt) and is not an export" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 

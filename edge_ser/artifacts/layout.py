@@ -6,6 +6,7 @@ names from here, so the Android and iOS samples cannot drift from what is export
 
 from __future__ import annotations
 
+from edge_ser.atomic import OutputKind
 from edge_ser.reference_preprocess import params
 
 INT8_TFLITE = "emotion_int8.tflite"
@@ -19,6 +20,24 @@ WAVEFORM_MLPACKAGE = "emotion_waveform.mlpackage"
 LABELS_TXT = "labels.txt"
 MANIFEST_JSON = "manifest.json"
 GOLDEN_DIR = "golden"
+
+# Everything an export may write: ``export --force`` replaces these entries and keeps others.
+OUTPUT = OutputKind(
+    "an export",
+    MANIFEST_JSON,
+    [
+        INT8_TFLITE,
+        FLOAT32_TFLITE,
+        MLPACKAGE,
+        MLPACKAGE_W8,
+        MLMODEL,
+        WAVEFORM_INT8_TFLITE,
+        WAVEFORM_FLOAT32_TFLITE,
+        WAVEFORM_MLPACKAGE,
+        LABELS_TXT,
+        GOLDEN_DIR,
+    ],
+)
 
 # Model input: one log-mel patch, NHWC = (batch, frames, mel bands, channel).
 INPUT_NAME = "log_mel"

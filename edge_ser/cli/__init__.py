@@ -3,7 +3,8 @@
 Each sub-command lives in its own module of this package and defines ``HELP`` (one line),
 ``configure(parser)`` and ``run(args) -> int``. Command modules import heavy libraries
 inside ``run`` so that ``--help`` starts fast. User errors (``EdgeSerError``) become
-``error: <message>`` on stderr and exit code 2.
+``error: <message>`` on stderr and exit code 2. Other libraries' messages are hidden unless
+``--verbose`` is given (``edge_ser.quiet``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
+from typing import NoReturn
 
-from edge_ser import __version__
+from edge_ser import __version__, quiet
 from edge_ser.errors import EdgeSerError
 
 # The reference preprocessor's one matrix product is small: a multi-threaded BLAS only adds
@@ -38,9 +41,16 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error of the command line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every sub-command attached."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="edge-ser",
         description="Train, export and verify compact on-device speech emotion recognition models.",
     )
@@ -51,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"edge_ser.cli.{name}")
         sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(sub)
+        sub.add_argument(
+            "--verbose",
+            action="store_true",
+            help=f"also show other libraries' log lines, warnings and progress bars "
+            f"(or set {quiet.VERBOSE_ENV_VAR}=1)",
+        )
         sub.set_defaults(_run=module.run)
     return parser
 
@@ -64,8 +80,12 @@ def fail(message: str, exit_code: int = EXIT_BAD_INPUT) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``edge-ser`` console script."""
     args = build_parser().parse_args(argv)
+    verbose = args.verbose or quiet.verbose_from_env()
+    if not verbose:
+        quiet.silence_third_party()
     try:
-        return int(args._run(args) or EXIT_OK)
+        with nullcontext() if verbose else quiet.native_stderr_dropped():
+            return int(args._run(args) or EXIT_OK)
     except EdgeSerError as exc:
         return fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:

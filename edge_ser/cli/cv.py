@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from edge_ser.cli.common import (
     add_corpus_argument,
+    add_data_dir_argument,
+    add_epochs_argument,
     add_json_argument,
     add_patience_argument,
+    add_seed_argument,
+    int_at_least,
     print_json,
     show_progress,
 )
@@ -18,11 +21,17 @@ HELP = "leave-speakers-out cross-validation: mean and standard deviation over fo
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data_dir", type=Path, metavar="DATA_DIR")
+    add_data_dir_argument(parser)
     add_corpus_argument(parser)
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--folds",
+        type=int_at_least(2),
+        default=5,
+        metavar="K",
+        help="folds of whole speakers; each is the test set once (default 5)",
+    )
+    add_epochs_argument(parser)
+    add_seed_argument(parser)
     add_patience_argument(parser)
     add_json_argument(parser)
 

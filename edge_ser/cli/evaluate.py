@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from edge_ser.cli.common import (
     add_corpus_argument,
+    add_data_dir_argument,
     add_json_argument,
     add_model_argument,
     print_json,
@@ -18,7 +18,7 @@ HELP = "score a model (default: bundled) on a labelled corpus, clip level"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data_dir", type=Path, metavar="DATA_DIR")
+    add_data_dir_argument(parser)
     add_model_argument(parser)
     add_corpus_argument(parser)
     add_json_argument(parser)

@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from edge_ser.atomic import check_target
 from edge_ser.cli.common import add_model_argument
+from edge_ser.export import layout
 from edge_ser.reference_preprocess import params
 
 HELP = "export int8/float32 TFLite, Core ML, labels, manifest and golden vectors (atomically)"
@@ -16,7 +18,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from edge_ser.artifacts.formats import DEFAULT_FORMATS, FORMATS, WAVEFORM_FORMATS
 
     add_model_argument(parser)
-    parser.add_argument("--out", type=Path, default=Path("dist"), help="output directory")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("dist"),
+        metavar="DIR",
+        help="export directory to create (default dist)",
+    )
     parser.add_argument(
         "--formats",
         nargs="+",
@@ -32,10 +40,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="also build the waveform-in models (log-mel frontend inside; raw 16 kHz windows "
         f"of {params.MIN_SAMPLES} samples in): {' '.join(WAVEFORM_FORMATS)}",
     )
-    parser.add_argument("--force", action="store_true", help="replace an existing output dir")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an earlier export in --out (other files there stay)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    check_target(args.out, layout.OUTPUT, args.force)
     from edge_ser.export.exporter import export
 
     manifest = export(

@@ -7,7 +7,7 @@ import csv
 import sys
 from pathlib import Path
 
-from edge_ser.cli.common import print_json, show_progress
+from edge_ser.cli.common import existing_path, print_json, show_progress
 from edge_ser.errors import EdgeSerError
 
 HELP = "predict the emotion of audio files and folders, per clip and per window"
@@ -37,13 +37,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     model = parser.add_mutually_exclusive_group()
     model.add_argument(
         "--model",
-        type=Path,
+        type=existing_path,
         help="model directory, its model.keras, or an export directory (its int8 TFLite); "
         "default: the bundled model",
     )
     model.add_argument(
         "--artifact",
-        type=Path,
+        type=existing_path,
         help="exported model file: .tflite (labels.txt beside it), .mlpackage or .mlmodel",
     )
     output = parser.add_mutually_exclusive_group()
@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             f"--artifact must be a {', '.join(ARTIFACT_SUFFIXES)} file, got '{args.artifact}'"
         )
     files, failures = _collect(args.paths)
+    if not files:
+        return 2
     recognizer = Recognizer.load(args.artifact or args.model)
     results = []
     progress = tqdm(files, unit="file", disable=len(files) < 2 or not show_progress())
@@ -115,13 +117,14 @@ def _collect(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     files: list[Path] = []
     failures: list[tuple[Path, str]] = []
     for path in paths:
-        if not path.is_dir():
-            files.append(path)  # the loader reports a missing or unreadable file
-            continue
-        found = audio_files(path)
+        if path.is_dir():
+            found = audio_files(path)
+            reason = "folder contains no .wav, .flac or .ogg files"
+        else:
+            found = [path] if path.exists() else []  # the loader reports unreadable files
+            reason = "no such file"
         files.extend(found)
         if not found:
-            reason = "folder contains no .wav, .flac or .ogg files"
             failures.append((path, reason))
             print(f"error: {path}: {reason}", file=sys.stderr)
     return files, failures

@@ -6,19 +6,36 @@ import argparse
 import sys
 from pathlib import Path
 
-from edge_ser.cli.common import add_corpus_argument, add_patience_argument, show_progress
+from edge_ser.atomic import check_target
+from edge_ser.bundle import RUN_OUTPUT
+from edge_ser.cli.common import (
+    add_corpus_argument,
+    add_data_dir_argument,
+    add_epochs_argument,
+    add_patience_argument,
+    add_seed_argument,
+    non_negative_float,
+    show_progress,
+)
 
 HELP = "train a model on a labelled corpus with a speaker-independent validation split"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data_dir", type=Path, metavar="DATA_DIR")
+    add_data_dir_argument(parser)
     add_corpus_argument(parser)
-    parser.add_argument("--out", type=Path, default=Path("runs/latest"), help="run directory")
     parser.add_argument(
-        "--epochs", type=int, default=None, help="epochs (default 120; the maximum with --patience)"
+        "--out",
+        type=Path,
+        default=Path("runs/latest"),
+        metavar="DIR",
+        help="run directory to create: model, metadata, reports (default runs/latest)",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--force", action="store_true", help="replace an earlier run in --out (other files stay)"
+    )
+    add_epochs_argument(parser)
+    add_seed_argument(parser)
     parser.add_argument(
         "--val-speakers",
         nargs="+",
@@ -29,7 +46,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_patience_argument(parser)
     parser.add_argument(
         "--mixup",
-        type=float,
+        type=non_negative_float,
         default=0.0,
         metavar="ALPHA",
         help="blend patch pairs with weights ~ Beta(ALPHA, ALPHA) (default 0: off)",
@@ -37,6 +54,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_target(args.out, RUN_OUTPUT, args.force)
     from edge_ser.train import TrainConfig, train_run
 
     config = TrainConfig.with_overrides(args.seed, args.epochs, args.patience, args.mixup)
@@ -52,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         val_speakers=args.val_speakers,
         progress=show_progress(),
         log=log,
+        force=args.force,
     )
     print(f"{args.out}: validation UAR {summary['validation']['uar']:.3f}")
     return 0

@@ -1,0 +1,64 @@
+"""Bad arguments are one-line errors found before any heavy library is imported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY_MODULES = ("tensorflow", "keras", "coremltools", "ai_edge_litert")
+
+# Runs the command line in a fresh interpreter and reports which heavy modules it imported.
+PROBE = """
+import sys
+from edge_ser.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+heavy = [m for m in {heavy!r} if m in sys.modules]
+print(code, ",".join(heavy) or "-")
+"""
+
+
+def run_cli(*argv: str, cwd) -> tuple[int, str, str]:
+    """``(exit code, heavy modules imported, stderr)`` of ``edge-ser ARGV``."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY_MODULES), *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=True,
+    )
+    code, heavy = result.stdout.split()
+    return int(code), heavy, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "DATA", "--epochs", "0"], "argument --epochs: must be >= 1, got 0"),
+        (["train", "DATA", "--epochs", "-3"], "argument --epochs: must be >= 1, got -3"),
+        (["train", "DATA", "--mixup", "-1"], "argument --mixup: must be a number >= 0"),
+        (["train", "DATA", "--seed", "-1"], "argument --seed: must be >= 0"),
+        (["train", "missing"], "argument DATA_DIR: 'missing' does not exist"),
+        (["train", "DATA", "--out", "notes.txt"], "exists and is not a directory"),
+        (["cv", "DATA", "--epochs", "0"], "argument --epochs: must be >= 1, got 0"),
+        (["cv", "DATA", "--folds", "1"], "argument --folds: must be >= 2, got 1"),
+        (["cv", "DATA", "--patience", "-2"], "argument --patience: must be >= 0"),
+        (["evaluate", "missing"], "argument DATA_DIR: 'missing' does not exist"),
+        (["export", "--model", "missing"], "argument --model: 'missing' does not exist"),
+        (["export", "--out", "notes.txt"], "exists and is not a directory"),
+        (["predict", "missing.wav"], "missing.wav: no such file"),
+        (["predict", "DATA", "--artifact", "x.tflite"], "argument --artifact: 'x.tflite'"),
+    ],
+)
+def test_bad_arguments_fail_before_heavy_imports(tmp_path, argv, message):
+    (tmp_path / "DATA").mkdir()
+    (tmp_path / "notes.txt").write_text("precious")
+    code, heavy, err = run_cli(*argv, cwd=tmp_path)
+    assert code == 2
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert heavy == "-", f"imported {heavy} before reporting the error"
+    assert (tmp_path / "notes.txt").read_text() == "precious"

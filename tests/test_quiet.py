@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from audio_factory import write_audio
 
-from edge_ser.export import layout
+from edge_ser.artifacts import layout
 from edge_ser.quiet import VERBOSE_ENV_VAR
 from edge_ser.reference_preprocess.signals import voice
 

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from edge_ser.artifacts import layout
 from edge_ser.atomic import check_target
 from edge_ser.cli.common import add_model_argument
-from edge_ser.export import layout
 from edge_ser.reference_preprocess import params
 
 HELP = "export int8/float32 TFLite, Core ML, labels, manifest and golden vectors (atomically)"

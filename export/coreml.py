@@ -4,7 +4,8 @@ The models are built from the Keras layers and their weights (``coreml_mlprogram
 ``coreml_neuralnetwork``), not with the TensorFlow frontend of coremltools. Both take the
 ``log_mel`` patch (float32, NHWC ``layout.INPUT_SHAPE``), or for waveform-in ML Programs the
 ``waveform`` window (float32 ``layout.WAVEFORM_INPUT_SHAPE``), and are classifiers with a
-``label`` (string) and a ``probabilities`` (label -> probability) output.
+``label`` (string) and a ``probabilities`` (label -> probability) output. The builders
+return the models; ``edge_ser.export.artifacts`` writes them into an export.
 
 ``metadata`` dictionaries: the keys ``author``, ``license``, ``short_description`` and
 ``version`` fill the Core ML fields of the same names; every other key becomes a
@@ -14,8 +15,6 @@ user-defined metadata entry (values that are not strings are stored as JSON).
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 import coremltools as ct
@@ -117,44 +116,3 @@ def _describe(mlmodel: ct.models.MLModel, metadata: dict[str, Any]) -> ct.models
         "Probability of each emotion label"
     )
     return mlmodel
-
-
-def save(mlmodel: ct.models.MLModel, path: str | Path) -> Path:
-    """Write ``mlmodel`` to ``path`` (``.mlpackage`` for ML Programs, else ``.mlmodel``),
-    replacing what is there."""
-    path = Path(path)
-    expected = ".mlpackage" if mlmodel.is_package else ".mlmodel"
-    if path.suffix != expected:
-        raise ValueError(f"{path}: this model must be saved with the suffix {expected}")
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mlmodel.save(str(path))
-    return path
-
-
-def export_coreml(
-    model: keras.Model,
-    labels: tuple[str, ...],
-    metadata: dict[str, Any],
-    out_dir: str | Path,
-    weights_8bit: bool = True,
-) -> dict[str, Path]:
-    """Write the Core ML artifacts of ``layout`` into ``out_dir``.
-
-    ``layout.MLPACKAGE`` (float16 ML Program), ``layout.MLMODEL`` (float32 NeuralNetwork)
-    and, with ``weights_8bit``, ``layout.MLPACKAGE_W8`` (:func:`quantize_weights_8bit`
-    of the float16 ML Program).
-    Returns the written paths keyed by file name.
-    """
-    out_dir = Path(out_dir)
-    program = build_mlprogram(model, labels, metadata)
-    models = {
-        layout.MLPACKAGE: program,
-        layout.MLMODEL: build_neuralnetwork(model, labels, metadata),
-    }
-    if weights_8bit:
-        models[layout.MLPACKAGE_W8] = quantize_weights_8bit(program)
-    return {name: save(mlmodel, out_dir / name) for name, mlmodel in models.items()}

@@ -156,3 +156,27 @@ def dist_copy(dist, tmp_path) -> Path:
     copy = tmp_path / "dist"
     shutil.copytree(dist, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def coreml_patches() -> np.ndarray:
+    """Log-mel-like patches for the Core ML tests (``coreml_factory.random_patches``)."""
+    from coreml_factory import random_patches
+
+    return random_patches(32, seed=2)
+
+
+@pytest.fixture(scope="session")
+def coreml_model(coreml_patches):
+    """The edge-ser CNN with random weights, confident on ``coreml_patches``."""
+    from coreml_factory import spread_model
+
+    return spread_model(coreml_patches)
+
+
+@pytest.fixture(scope="session")
+def coreml_exports(coreml_model, tmp_path_factory) -> dict[str, Path]:
+    """``coreml_model`` exported to Core ML (``coreml_factory.export_coreml``), by file name."""
+    from coreml_factory import export_coreml
+
+    return export_coreml(coreml_model, tmp_path_factory.mktemp("coreml"))

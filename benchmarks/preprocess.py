@@ -38,17 +38,10 @@ import numpy as np  # noqa: E402
 
 from edge_ser.bench.machine import library_versions, machine  # noqa: E402
 from edge_ser.bench.output import emit  # noqa: E402
-from edge_ser.bench.preprocessing import librosa_log_mel  # noqa: E402
+from edge_ser.bench.preprocessing import librosa_log_mel, tf_signal_log_mel  # noqa: E402
 from edge_ser.reference_preprocess import (  # noqa: E402
-    FFT_LENGTH,
-    HOP_LENGTH_SAMPLES,
-    LOG_OFFSET,
-    MEL_MAX_HZ,
-    MEL_MIN_HZ,
     NUM_MEL_BANDS,
-    NUM_SPECTRUM_BINS,
     SAMPLE_RATE,
-    WINDOW_LENGTH_SAMPLES,
     waveform_to_log_mel,
 )
 from edge_ser.reference_preprocess.signals import voice  # noqa: E402
@@ -70,29 +63,13 @@ def reference_log_mel(waveform: np.ndarray) -> Callable[[], np.ndarray]:
     return functools.partial(waveform_to_log_mel, waveform)
 
 
-def tf_signal_log_mel(waveform: np.ndarray) -> Callable[[], np.ndarray]:
-    """tf.signal STFT magnitude, tf.signal mel matrix, natural log, in a tf.function."""
+def tf_signal_log_mel_one_thread(waveform: np.ndarray) -> Callable[[], np.ndarray]:
+    """The tf.signal pipeline with TensorFlow's thread pools pinned to one thread."""
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    weights = tf.signal.linear_to_mel_weight_matrix(
-        NUM_MEL_BANDS, NUM_SPECTRUM_BINS, SAMPLE_RATE, MEL_MIN_HZ, MEL_MAX_HZ
-    )
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
-    def log_mel(waveform: tf.Tensor) -> tf.Tensor:
-        stft = tf.signal.stft(
-            waveform,
-            frame_length=WINDOW_LENGTH_SAMPLES,
-            frame_step=HOP_LENGTH_SAMPLES,
-            fft_length=FFT_LENGTH,
-            window_fn=tf.signal.hann_window,
-        )
-        return tf.math.log(tf.matmul(tf.abs(stft), weights) + LOG_OFFSET)
-
-    tensor = tf.constant(waveform)
-    return lambda: log_mel(tensor).numpy()
+    return tf_signal_log_mel(waveform)
 
 
 # Each builder prepares its pipeline's input from the waveform (untimed) and returns the call
@@ -100,7 +77,7 @@ def tf_signal_log_mel(waveform: np.ndarray) -> Callable[[], np.ndarray]:
 PIPELINES: dict[str, Callable[[np.ndarray], Callable[[], np.ndarray]]] = {
     "reference": reference_log_mel,
     "librosa": librosa_log_mel,
-    "tf.signal": tf_signal_log_mel,
+    "tf.signal": tf_signal_log_mel_one_thread,
 }
 
 

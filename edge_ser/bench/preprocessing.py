@@ -1,10 +1,13 @@
 """Log-mel cost per second of audio: the reference NumPy preprocessor against librosa.
 
-The librosa pipeline here is the one every comparison uses (``benchmarks/preprocess.py``
-and the reference preprocessor's tests): librosa's STFT magnitude and HTK mel filters
-(``norm=None``), natural log. librosa centres the 400-sample window in each 512-sample FFT
-frame; padding the input by ``LIBROSA_CENTRE_PAD`` samples on both sides makes its frames
-cover exactly the reference frames.
+The librosa and tf.signal pipelines here are the ones every comparison uses
+(``benchmarks/preprocess.py`` and the reference preprocessor's tests). librosa: its STFT
+magnitude and HTK mel filters (``norm=None``), natural log. tf.signal: its STFT magnitude
+and mel matrix, natural log, in a ``tf.function``.
+
+librosa centres the 400-sample window in each 512-sample FFT frame; padding the input by
+``LIBROSA_CENTRE_PAD`` samples on both sides makes its frames cover exactly the reference
+frames.
 """
 
 from __future__ import annotations
@@ -64,6 +67,33 @@ def librosa_log_mel(waveform: np.ndarray) -> Callable[[], np.ndarray]:
         return np.log(filters @ librosa_magnitude(padded) + np.float32(params.LOG_OFFSET)).T
 
     return log_mel
+
+
+def tf_signal_log_mel(waveform: np.ndarray) -> Callable[[], np.ndarray]:
+    """The log-mel of ``waveform`` with tf.signal, as a call to time (traced on first call)."""
+    import tensorflow as tf
+
+    weights = tf.signal.linear_to_mel_weight_matrix(
+        params.NUM_MEL_BANDS,
+        params.NUM_SPECTRUM_BINS,
+        params.SAMPLE_RATE,
+        params.MEL_MIN_HZ,
+        params.MEL_MAX_HZ,
+    )
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def log_mel(samples: tf.Tensor) -> tf.Tensor:
+        stft = tf.signal.stft(
+            samples,
+            frame_length=params.WINDOW_LENGTH_SAMPLES,
+            frame_step=params.HOP_LENGTH_SAMPLES,
+            fft_length=params.FFT_LENGTH,
+            window_fn=tf.signal.hann_window,
+        )
+        return tf.math.log(tf.matmul(tf.abs(stft), weights) + params.LOG_OFFSET)
+
+    tensor = tf.constant(np.asarray(waveform, np.float32))
+    return lambda: log_mel(tensor).numpy()
 
 
 def preprocessing(seconds: float, repeats: int, warmup: int) -> dict[str, dict]:

@@ -91,6 +91,16 @@ def test_no_vector_extension():
     assert machine.isa(cpu) == [] and machine.peak(cpu) == machine.SCALAR_PEAK
 
 
+def test_the_maximum_clock_comes_before_the_momentary_one(monkeypatch):
+    monkeypatch.setattr(machine, "read_cpuinfo", lambda: machine.parse_cpuinfo(EPYC_ZEN3))
+    monkeypatch.setattr(machine, "_lscpu_max_mhz", lambda: 3500.0)
+    info = machine.machine()
+    assert (info["clock_ghz"], info["clock_source"]) == (3.5, "lscpu 'CPU max MHz'")
+    monkeypatch.setattr(machine, "_lscpu_max_mhz", lambda: None)
+    info = machine.machine()
+    assert (info["clock_ghz"], info["clock_source"]) == (2.45, "/proc/cpuinfo 'cpu MHz'")
+
+
 def test_this_machine():
     info = machine.machine()
     assert info["cores"] >= 1 and info["clock_ghz"] > 0

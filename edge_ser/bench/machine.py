@@ -168,11 +168,17 @@ def read_cpuinfo() -> CpuInfo:
 
 def machine(cpu: CpuInfo | None = None) -> dict:
     """CPU model, cores, vector extensions, the clock and the peak per cycle of ``cpu``
-    (default: this machine's)."""
-    cpu = cpu or read_cpuinfo()
-    clock_mhz, source = cpu.clock_mhz, "/proc/cpuinfo 'cpu MHz'"
-    if clock_mhz is None:
+    (default: this machine's).
+
+    The clock is this machine's maximum (``lscpu``) where the system reports one, else
+    the ``cpu MHz`` of ``/proc/cpuinfo`` (of ``cpu``), a momentary reading.
+    """
+    clock_mhz, source = None, ""
+    if cpu is None:
+        cpu = read_cpuinfo()
         clock_mhz, source = _lscpu_max_mhz(), "lscpu 'CPU max MHz'"
+    if clock_mhz is None and cpu.clock_mhz is not None:
+        clock_mhz, source = cpu.clock_mhz, "/proc/cpuinfo 'cpu MHz'"
     if clock_mhz is None:
         clock_mhz, source = FALLBACK_CLOCK_GHZ * 1e3, "assumed (no clock reading available)"
     return {

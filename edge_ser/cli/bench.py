@@ -16,9 +16,10 @@ Latency rows are the median and 90th percentile of timed single-patch calls afte
 The model's int8 and float32 rates are given as a fraction of a matrix-multiplication probe
 (1x1 convolutions) timed in the same run, and against the core's peak: the best vector
 extension found in /proc/cpuinfo (AVX2, AVX-512, AVX-512 VNNI, AVX-VNNI, AMX, NEON
-dot-product) sets the MAC per cycle, at the clock read from /proc/cpuinfo (or lscpu; 2.45 GHz
-when neither is available). A goal that even the probe cannot reach on this CPU is shown as
-not applicable here, with the reason. Preprocessing and end-to-end figures use one thread.
+dot-product) sets the MAC per cycle, at the maximum clock lscpu reports (else the 'cpu MHz'
+of /proc/cpuinfo; 2.45 GHz when neither is available). A goal that even the probe cannot
+reach on this CPU is shown as not applicable here, with the reason. Preprocessing and
+end-to-end figures use one thread.
 Memory is the peak RSS of a fresh process predicting a 1-minute and a 1-hour 48 kHz FLAC file
 (the 1-hour file is generated in a temporary directory; --skip-hour leaves it out).
 """

@@ -181,6 +181,57 @@ class PatchFramer:
         return self.push(np.zeros(missing, dtype=np.float32)), True
 
 
+class WindowFramer:
+    """Cut 16 kHz audio fed in pieces into the raw windows a waveform-in model takes.
+
+    Window ``i`` is samples ``[hop * i, hop * i + 15600)`` of the concatenated audio
+    (``windows.waveform_windows``), returned as soon as it is complete; at most one window of
+    audio is held. Same interface as ``PatchFramer``.
+    """
+
+    def __init__(self, hop_frames: int = params.PATCH_HOP_FRAMES) -> None:
+        if int(hop_frames) != hop_frames or hop_frames < 1:
+            raise ValueError(f"hop_frames must be a positive integer, got {hop_frames!r}")
+        self.hop_samples = int(hop_frames) * params.HOP_LENGTH_SAMPLES
+        self.num_samples = 0
+        self.num_patches = 0  # windows returned so far
+        self._samples = np.zeros(0, dtype=np.float32)  # from the next window's first sample on
+        self._skip = 0  # samples before the next window (hop longer than a window)
+
+    @property
+    def buffered_values(self) -> int:
+        return self._samples.size
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        """Add audio; return the windows it completes, ``(k, 15600)`` float32 (k >= 0)."""
+        chunk = np.asarray(samples)
+        if chunk.ndim != 1 or not np.issubdtype(chunk.dtype, np.floating):
+            raise ValueError(f"expected 1-D floating-point audio, got {chunk.dtype} {chunk.shape}")
+        self.num_samples += len(chunk)
+        skipped = min(self._skip, len(chunk))
+        self._skip -= skipped
+        buffer = np.concatenate([self._samples, chunk[skipped:].astype(np.float32, copy=False)])
+        available = len(buffer) - params.MIN_SAMPLES
+        if available < 0:
+            self._samples = buffer
+            return np.zeros((0, params.MIN_SAMPLES), dtype=np.float32)
+        count = 1 + available // self.hop_samples
+        views = np.lib.stride_tricks.sliding_window_view(buffer, params.MIN_SAMPLES)
+        windows = np.array(views[:: self.hop_samples][:count])
+        advance = count * self.hop_samples
+        self._skip = max(0, advance - len(buffer))
+        self._samples = buffer[advance:].copy()
+        self.num_patches += count
+        return windows
+
+    def finish(self) -> tuple[np.ndarray, bool]:
+        """End of the audio: the zero-padded window of audio shorter than one window, if any."""
+        missing = params.MIN_SAMPLES - self.num_samples
+        if self.num_samples == 0 or missing <= 0:
+            return np.zeros((0, params.MIN_SAMPLES), dtype=np.float32), False
+        return self.push(np.zeros(missing, dtype=np.float32)), True
+
+
 class Stream:
     """Live recognition: feed 16 kHz audio in chunks, get each window when it is complete.
 
@@ -199,7 +250,7 @@ class Stream:
         self._reset()
 
     def _reset(self) -> None:
-        self._framer = PatchFramer(self.hop_frames)
+        self._framer = self.recognizer._framer(self.hop_frames)
         self._recent: deque[np.ndarray] = deque(maxlen=self.smoothing)
 
     @property
@@ -259,8 +310,10 @@ class Recognizer:
         ----------
         path:
             ``None``: the bundled Keras model; a model directory or its ``.keras`` file: Keras;
-            a ``.tflite`` file: LiteRT, with labels from ``labels.txt`` beside it and the
-            input quantization from ``manifest.json`` beside it when present; an export
+            a ``.tflite`` file: LiteRT, with labels from its TFLite metadata (else from
+            ``labels.txt`` beside it) and the input quantization from ``manifest.json``
+            beside it when present (else the model's own); a waveform-in ``.tflite`` takes
+            raw 15600-sample windows, cut at the same hop; an export
             directory (DIST, with ``manifest.json``): its ``emotion_int8.tflite``; a
             ``.mlpackage`` / ``.mlmodel``: Core ML on macOS, edge-ser's NumPy evaluator
             elsewhere.
@@ -270,7 +323,7 @@ class Recognizer:
         Raises
         ------
         ModelError
-            The path is missing, of no known kind, a waveform-in artifact, or its model
+            The path is missing, of no known kind, a waveform-in Core ML artifact, or its model
             cannot be loaded.
         """
         if path is not None:
@@ -323,10 +376,16 @@ class Recognizer:
         probs = dict(zip(self.labels, values, strict=True))
         return self.labels[values.index(max(values))], probs
 
+    def _framer(self, hop_frames: int) -> PatchFramer | WindowFramer:
+        """What cuts audio into this model's inputs: raw windows or log-mel patches."""
+        shape = tuple(getattr(self.runtime, "input_shape", ()))
+        waveform_in = shape == (1, params.MIN_SAMPLES)
+        return WindowFramer(hop_frames) if waveform_in else PatchFramer(hop_frames)
+
     def _predict(
         self, blocks: Iterable[np.ndarray], hop_frames: int, path: Path | None
     ) -> ClipResult:
-        framer = PatchFramer(hop_frames)
+        framer = self._framer(hop_frames)
         window_probs = [self._predict_patches(framer.push(block)) for block in blocks]
         duration_s = framer.num_samples / params.SAMPLE_RATE
         tail, padded = framer.finish()
@@ -353,9 +412,10 @@ def _to_standard_waveform(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def _reject_waveform_model(path: Path) -> None:
-    """Waveform-in artifacts are for apps (and ``verify``); Python predicts from patches."""
+    """Waveform-in Core ML artifacts are for apps (and ``verify``); Python predicts with the
+    patch model (waveform-in TFLite files run here too, window by window)."""
     fmt = FILENAME_FORMATS.get(path.name)
-    if fmt is not None and fmt.input == WAVEFORM_INPUT:
+    if fmt is not None and fmt.input == WAVEFORM_INPUT and fmt.runtime != "litert":
         raise ModelError(
             f"'{path.name}' takes raw 15600-sample windows and is meant for apps; in Python use "
             f"the patch model of the same export (e.g. '{layout.INT8_TFLITE}'), which "

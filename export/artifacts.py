@@ -11,10 +11,13 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from edge_ser.artifacts import layout
+from edge_ser.artifacts.formats import PATCH_INPUT, WAVEFORM_INPUT
 from edge_ser.export.coreml import build_mlprogram, build_neuralnetwork, quantize_weights_8bit
 from edge_ser.export.tflite import to_float32_tflite, to_int8_tflite
+from edge_ser.export.tflite_metadata import MetadataInfo, add_metadata
 from edge_ser.log_mel_layer import FRONTEND_LAYER, build_waveform_model
 from edge_ser.model import STANDARDIZE_LAYER
+from edge_ser.reference_preprocess import params
 from edge_ser.windows import synthesize_windows
 
 
@@ -52,14 +55,50 @@ def _tflite_entry(path: Path) -> dict:
     }
 
 
-def _build_tflite_int8(ctx: ExportContext, path: Path) -> dict:
-    path.write_bytes(to_int8_tflite(ctx.model, ctx.calibration))
+def _metadata_info(ctx: ExportContext, input_kind: str) -> MetadataInfo:
+    """The TFLite Model Metadata of an artifact taking ``input_kind``."""
+    labels = ", ".join(ctx.labels)
+    seconds = params.MIN_SAMPLES / params.SAMPLE_RATE
+    waveform = input_kind == WAVEFORM_INPUT
+    return MetadataInfo(
+        name=ctx.metadata["model_id"],
+        description=(
+            f"Speech emotion from one {seconds:g} s window of {params.SAMPLE_RATE} Hz mono "
+            f"audio: {labels}"
+            if waveform
+            else ctx.metadata["short_description"]
+        ),
+        version=ctx.metadata["version"],
+        author=ctx.metadata["author"],
+        license=ctx.metadata["license"],
+        labels=ctx.labels,
+        labels_file=layout.LABELS_TXT,
+        input_name=layout.WAVEFORM_INPUT_NAME if waveform else layout.INPUT_NAME,
+        input_description=(
+            f"{params.MIN_SAMPLES} samples of {params.SAMPLE_RATE} Hz mono audio, float32 in "
+            "[-1, 1]"
+            if waveform
+            else f"One raw log-mel patch: {params.PATCH_FRAMES} frames of 10 ms x "
+            f"{params.NUM_MEL_BANDS} mel bands (int8 models: quantized with the input's scale "
+            "and zero point)"
+        ),
+        audio_sample_rate=params.SAMPLE_RATE if waveform else None,
+        output_name=layout.OUTPUT_NAME,
+    )
+
+
+def _write_tflite(ctx: ExportContext, path: Path, flatbuffer: bytes, input_kind: str) -> dict:
+    """Write a converted model with its metadata; return its manifest fields."""
+    path.write_bytes(add_metadata(flatbuffer, _metadata_info(ctx, input_kind)))
     return _tflite_entry(path)
+
+
+def _build_tflite_int8(ctx: ExportContext, path: Path) -> dict:
+    return _write_tflite(ctx, path, to_int8_tflite(ctx.model, ctx.calibration), PATCH_INPUT)
 
 
 def _build_tflite_float32(ctx: ExportContext, path: Path) -> dict:
-    path.write_bytes(to_float32_tflite(ctx.model))
-    return _tflite_entry(path)
+    return _write_tflite(ctx, path, to_float32_tflite(ctx.model), PATCH_INPUT)
 
 
 def _build_waveform_tflite_int8(ctx: ExportContext, path: Path) -> dict:
@@ -74,16 +113,14 @@ def _build_waveform_tflite_int8(ctx: ExportContext, path: Path) -> dict:
         layout.WAVEFORM_INPUT_NAME,
         float_layers=(FRONTEND_LAYER, STANDARDIZE_LAYER),
     )
-    path.write_bytes(flatbuffer)
-    return _tflite_entry(path)
+    return _write_tflite(ctx, path, flatbuffer, WAVEFORM_INPUT)
 
 
 def _build_waveform_tflite_float32(ctx: ExportContext, path: Path) -> dict:
     flatbuffer = to_float32_tflite(
         build_waveform_model(ctx.model), layout.WAVEFORM_INPUT_SHAPE, layout.WAVEFORM_INPUT_NAME
     )
-    path.write_bytes(flatbuffer)
-    return _tflite_entry(path)
+    return _write_tflite(ctx, path, flatbuffer, WAVEFORM_INPUT)
 
 
 def _coreml_entry(waveform: bool = False) -> dict:

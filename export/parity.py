@@ -22,6 +22,9 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
 DECISIVE_MARGIN = 0.05
 # The recorded golden probabilities of an artifact must be reproduced by its runtime within this.
 GOLDEN_REPRODUCTION = 1e-4
+# Two runtimes that run the same TFLite file with the same kernels (LiteRT, and MediaPipe's
+# AudioClassifier, which embeds it) must agree on the same inputs within this.
+SAME_MODEL_RUNTIMES = 1e-6
 
 
 def compare(reference: np.ndarray, candidate: np.ndarray) -> dict:

@@ -10,11 +10,16 @@ window of the data clips; their reference is the Keras model on the reference lo
 checked end to end against the NumPy spec. Checks, in order:
 
 1. the directory is a complete, untampered export (manifest checksums, ``labels.txt``,
-   label order and model id equal to the source model's): otherwise ``ArtifactError`` (exit 2);
+   label order and model id equal to the source model's, TFLite Model Metadata in every
+   ``.tflite`` with the manifest's labels and, for waveform-in files, a 16 kHz mono audio
+   input): otherwise ``ArtifactError`` (exit 2);
 2. per artifact and runtime: patch (or window) and clip top-1 agreement, max and mean
    absolute probability difference, clip accuracy/UAR when labels are known, and
    reproduction of the probabilities recorded in ``golden/`` at export; judged by
-   ``parity.DEFAULT_THRESHOLDS`` for the artifact's precision, whatever its input.
+   ``parity.DEFAULT_THRESHOLDS`` for the artifact's precision, whatever its input. When the
+   optional ``mediapipe`` package is installed, waveform-in TFLite files also run in
+   MediaPipe's ``AudioClassifier`` (``runtimes.mediapipe_runtime``), which must match LiteRT on
+   the same windows within ``parity.SAME_MODEL_RUNTIMES``.
 
 The report is a stable JSON object (``REPORT_VERSION``); ``passed`` is false when any
 artifact fails (exit 1).
@@ -33,6 +38,7 @@ from edge_ser.aggregate import clip_probabilities
 from edge_ser.artifacts import layout
 from edge_ser.artifacts.formats import FILENAME_FORMATS, PATCH_INPUT, WAVEFORM_INPUT, ArtifactFormat
 from edge_ser.artifacts.manifest import ArtifactError, check_artifacts, read_manifest
+from edge_ser.artifacts.tflite_metadata import AUDIO_PROPERTIES, read_metadata
 from edge_ser.bundle import ModelBundle
 from edge_ser.evaluate import predict_clips
 from edge_ser.export import parity
@@ -44,6 +50,7 @@ from edge_ser.export.golden import (
 )
 from edge_ser.features import FeatureCache
 from edge_ser.reference_preprocess import params, waveform_to_log_mel
+from edge_ser.runtimes import mediapipe_runtime
 from edge_ser.runtimes.open_model import open_model
 from edge_ser.windows import synthesize_windows, waveform_windows
 
@@ -130,6 +137,38 @@ def check_source(manifest: dict, bundle: ModelBundle) -> None:
         )
 
 
+def check_metadata(dist: Path, formats: dict[str, ArtifactFormat], labels: list[str]) -> None:
+    """Every TFLite artifact carries TFLite Model Metadata with the manifest's labels, and a
+    waveform-in one describes its input as mono audio at the reference sample rate."""
+    for name, fmt in formats.items():
+        if fmt.runtime != "litert":
+            continue
+        metadata = read_metadata((dist / name).read_bytes(), name)
+        if metadata is None:
+            raise ArtifactError(f"artifact '{name}' carries no TFLite metadata")
+        if list(metadata.labels) != labels:
+            raise ArtifactError(
+                f"the labels in the metadata of '{name}' ({', '.join(metadata.labels)}) differ "
+                f"from the manifest's ({', '.join(labels)})"
+            )
+        audio_input = (AUDIO_PROPERTIES, params.SAMPLE_RATE, 1)
+        found = (metadata.input.content, metadata.input.sample_rate, metadata.input.channels)
+        if fmt.input == WAVEFORM_INPUT and found != audio_input:
+            raise ArtifactError(
+                f"the metadata of '{name}' does not describe its input as mono audio at "
+                f"{params.SAMPLE_RATE} Hz"
+            )
+
+
+def _runtimes(path: Path, labels: tuple[str, ...], fmt: ArtifactFormat) -> dict:
+    """The runtimes that run one artifact; MediaPipe's ``AudioClassifier`` joins LiteRT on
+    waveform-in TFLite files when ``mediapipe`` is installed."""
+    runtimes = dict(open_model(path).runtimes)
+    if fmt.runtime == "litert" and fmt.input == WAVEFORM_INPUT and mediapipe_runtime.available():
+        runtimes["mediapipe"] = mediapipe_runtime.MediaPipeAudioRuntime(path, labels)
+    return runtimes
+
+
 def _artifact_formats(manifest: dict) -> dict[str, ArtifactFormat]:
     formats = {}
     for name in manifest["artifacts"]:
@@ -160,6 +199,7 @@ def verify(
     check_source(manifest, bundle)
     labels = bundle.labels
     formats = _artifact_formats(manifest)
+    check_metadata(dist, formats, manifest["labels"])
 
     held_out = bundle.parity_patches()
     kinds = [PATCH_INPUT] + (
@@ -175,10 +215,16 @@ def verify(
     artifacts: dict[str, dict] = {}
     for name, fmt in formats.items():
         model_inputs = inputs[fmt.input]
-        for runtime_name, runtime in open_model(dist / name).runtimes.items():
+        litert_probs = None
+        for runtime_name, runtime in _runtimes(dist / name, labels, fmt).items():
             log(f"checking {name} in {runtime_name}")
             probs = runtime.predict_patches(model_inputs.x)
             patch_stats = parity.compare(model_inputs.keras, probs)
+            litert_diff = None
+            if runtime_name == "litert":
+                litert_probs = probs
+            elif litert_probs is not None:
+                litert_diff = float(np.abs(probs - litert_probs).max())
             golden_diff = 0.0
             for signal, got in golden_probabilities(runtime, fmt.input).items():
                 expected = read_expected(golden_dir, fmt.name, signal, len(labels))
@@ -199,6 +245,11 @@ def verify(
                     f"golden probabilities differ from those recorded at export by "
                     f"{golden_diff:.2e} > {parity.GOLDEN_REPRODUCTION:.0e}"
                 )
+            if litert_diff is not None and litert_diff > parity.SAME_MODEL_RUNTIMES:
+                reasons.append(
+                    f"differs from LiteRT on the same {len(probs)} inputs by {litert_diff:.2e} "
+                    f"> {parity.SAME_MODEL_RUNTIMES:.0e}"
+                )
             artifacts[f"{name} [{runtime_name}]"] = {
                 "artifact": name,
                 "runtime": runtime_name,
@@ -209,7 +260,10 @@ def verify(
                 "patches": patch_stats,
                 "clips": clip_stats,
                 "golden_max_abs_diff": golden_diff,
+                "litert_max_abs_diff": litert_diff,
             }
+            if isinstance(runtime, mediapipe_runtime.MediaPipeAudioRuntime):
+                runtime.close()
     patches, windows = inputs[PATCH_INPUT], inputs.get(WAVEFORM_INPUT)
     return {
         "report_version": REPORT_VERSION,
@@ -233,7 +287,7 @@ def verify(
 def format_report(report: dict) -> str:
     """The verify report as a fixed-width table."""
     lines = [
-        f"{'artifact [runtime]':<40} {'patch top1':>10} {'(all)':>6} {'max|dp|':>9} "
+        f"{'artifact [runtime]':<44} {'patch top1':>10} {'(all)':>6} {'max|dp|':>9} "
         f"{'mean|dp|':>9} {'clip top1':>9} {'clip acc':>9} {'UAR':>6}  result"
     ]
     for key, a in report["artifacts"].items():
@@ -244,10 +298,14 @@ def format_report(report: dict) -> str:
             else f"{'-':>9} {'-':>9} {'-':>6}"
         )
         lines.append(
-            f"{key:<40} {p['top1_agreement']:>10.3f} {p['top1_agreement_all']:>6.3f} "
+            f"{key:<44} {p['top1_agreement']:>10.3f} {p['top1_agreement_all']:>6.3f} "
             f"{p['max_abs_diff']:>9.2e} "
             f"{p['mean_abs_diff']:>9.2e} {clip_cols}  {'ok' if a['passed'] else 'FAIL'}"
         )
+        if a.get("litert_max_abs_diff") is not None:
+            lines.append(
+                f"    same {p['n']} inputs as LiteRT: max|dp| {a['litert_max_abs_diff']:.2e}"
+            )
         lines.extend(f"    {reason}" for reason in a["failures"])
     inputs = report["inputs"]
     windows = (

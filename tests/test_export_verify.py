@@ -147,6 +147,36 @@ def test_verify_rejects_a_swapped_label_order(dist_copy, model_dir, capsys):
     assert code == 2 and "label order" in err
 
 
+def test_every_tflite_artifact_carries_the_manifest_labels_in_its_metadata(dist):
+    from edge_ser.artifacts.tflite_metadata import read_metadata
+
+    manifest = read_manifest(dist)
+    tflite = [name for name in manifest["artifacts"] if name.endswith(".tflite")]
+    assert len(tflite) == 4
+    for name in tflite:
+        metadata = read_metadata((dist / name).read_bytes(), name)
+        assert list(metadata.labels) == manifest["labels"]
+        assert metadata.name == manifest["model_id"]
+
+
+def test_verify_rejects_metadata_labels_out_of_order(dist_copy, model_dir, capsys):
+    import io
+    import zipfile
+
+    path = dist_copy / layout.WAVEFORM_INT8_TFLITE
+    data = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        model_end = archive.getinfo(layout.LABELS_TXT).header_offset
+        labels = archive.read(layout.LABELS_TXT).decode().split()
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr(layout.LABELS_TXT, "\n".join(reversed(labels)))
+    path.write_bytes(data[:model_end] + packed.getvalue())
+    rewrite_checksum(dist_copy, layout.WAVEFORM_INT8_TFLITE)
+    code, _, err = run_verify(dist_copy, model_dir, capsys)
+    assert code == 2 and "labels in the metadata of 'emotion_waveform_int8.tflite'" in err
+
+
 def test_verify_catches_a_wrong_quantization_scale(dist_copy, model_dir, capsys):
     manifest = read_manifest(dist_copy)
     manifest["artifacts"][layout.INT8_TFLITE]["input"]["scale"] *= 1.5

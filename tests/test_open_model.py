@@ -13,6 +13,7 @@ from edge_ser.artifacts import layout
 from edge_ser.bundle import ModelBundle
 from edge_ser.errors import ModelError
 from edge_ser.export.coreml import build_neuralnetwork
+from edge_ser.export.tflite import to_float32_tflite
 from edge_ser.runtimes.coreml_numpy_runtime import CoreMLNumpyRuntime
 from edge_ser.runtimes.keras_runtime import KerasRuntime
 from edge_ser.runtimes.litert_runtime import LiteRTRuntime
@@ -55,13 +56,28 @@ def test_open_tflite_without_manifest_uses_model_quantization(
     assert runtime.input_quantization == tuple(runtime.input["quantization"])
 
 
-def test_open_tflite_needs_labels_beside_it(
+def test_open_tflite_copied_alone_reads_labels_from_its_metadata(
     tiny_export,  # noqa: F811
     tmp_path,
 ):
-    shutil.copy(tiny_export.dist / layout.INT8_TFLITE, tmp_path / "model.tflite")
-    with pytest.raises(ModelError, match="labels.txt"):
+    shutil.copy(tiny_export.dist / layout.INT8_TFLITE, tmp_path / "renamed.tflite")
+    alone = open_model(tmp_path / "renamed.tflite")
+    assert alone.labels == tiny_export.labels
+    patches = ModelBundle.load(tiny_export.model_dir).parity_patches()[:8]
+    expected = open_model(tiny_export.dist).runtime.predict_patches(patches)
+    np.testing.assert_array_equal(alone.runtime.predict_patches(patches), expected)
+
+
+def test_open_tflite_without_metadata_needs_labels_beside_it(
+    tiny_export,  # noqa: F811
+    tmp_path,
+):
+    bare = to_float32_tflite(ModelBundle.load(tiny_export.model_dir).keras_model)
+    (tmp_path / "model.tflite").write_bytes(bare)
+    with pytest.raises(ModelError, match="no labels in its metadata and has no labels.txt"):
         open_model(tmp_path / "model.tflite")
+    shutil.copy(tiny_export.dist / layout.LABELS_TXT, tmp_path / layout.LABELS_TXT)
+    assert open_model(tmp_path / "model.tflite").labels == tiny_export.labels
 
 
 def test_open_rejects_missing_and_unknown_paths(tmp_path):

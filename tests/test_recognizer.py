@@ -18,10 +18,11 @@ from edge_ser import Recognizer, audio
 from edge_ser.artifacts import layout
 from edge_ser.errors import ModelError
 from edge_ser.features import clip_patches, file_log_mel
-from edge_ser.recognizer import PatchFramer, hop_frames_from_seconds
+from edge_ser.recognizer import PatchFramer, WindowFramer, hop_frames_from_seconds
 from edge_ser.reference_preprocess import params, waveform_to_padded_log_mel, waveform_to_patches
 from edge_ser.reference_preprocess.signals import voice
 from edge_ser.runtimes.litert_runtime import LiteRTRuntime
+from edge_ser.windows import waveform_windows
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,13 @@ def build_tiny_export(root: Path) -> TinyExport:
     from edge_ser.artifacts.manifest import digest
     from edge_ser.bundle import ModelBundle
     from edge_ser.export.artifacts import BUILDERS, ExportContext
-    from edge_ser.export.exporter import build_manifest, write_manifest
+    from edge_ser.export.exporter import build_manifest, coreml_metadata, write_manifest
 
     model_dir, dist = root / "model", root / "dist"
     if not (dist / layout.MANIFEST_JSON).is_file():
         bundle = ModelBundle.load(make_model_dir(model_dir))
         context = ExportContext(
-            bundle.keras_model, bundle.labels, bundle.calibration_patches(), metadata={}
+            bundle.keras_model, bundle.labels, bundle.calibration_patches(), coreml_metadata(bundle)
         )
         dist.mkdir(parents=True)
         entries = {}
@@ -235,6 +236,48 @@ def test_patch_framer_pads_short_audio_like_the_reference():
     np.testing.assert_allclose(tail, expected, atol=LOG_MEL_ATOL)
 
 
+@pytest.mark.parametrize("hop_frames", [48, 7, 96, 130])
+def test_window_framer_equals_reference_windows(hop_frames):
+    rng = np.random.default_rng(hop_frames)
+    waveform = voice(round(5.3 * params.SAMPLE_RATE), seed=10).astype(np.float32)
+    framer = WindowFramer(hop_frames)
+    pieces = [framer.push(c) for c in random_chunks(waveform, rng, [1, 160, 399, 1024, 7001])]
+    tail, padded = framer.finish()
+    assert not padded and len(tail) == 0
+    assert framer.buffered_values < params.MIN_SAMPLES + 7001
+    views = np.lib.stride_tricks.sliding_window_view(waveform, params.MIN_SAMPLES)
+    expected = views[:: hop_frames * params.HOP_LENGTH_SAMPLES]
+    np.testing.assert_array_equal(np.concatenate(pieces), expected)
+    short = WindowFramer()
+    assert len(short.push(waveform[:10000])) == 0
+    tail, padded = short.finish()
+    assert padded and np.array_equal(tail, waveform_windows(waveform[:10000]))
+
+
+def test_waveform_in_tflite_predicts_the_windows_of_the_patch_model(tiny_export, tmp_path):
+    from edge_ser.bundle import ModelBundle
+    from edge_ser.export.artifacts import BUILDERS, ExportContext
+    from edge_ser.export.exporter import coreml_metadata
+
+    bundle = ModelBundle.load(tiny_export.model_dir)
+    context = ExportContext(
+        bundle.keras_model, bundle.labels, bundle.calibration_patches(), coreml_metadata(bundle)
+    )
+    path = tmp_path / layout.WAVEFORM_FLOAT32_TFLITE
+    BUILDERS["tflite-waveform-float32"](context, path)
+    recognizer = Recognizer.load(path)
+    waveform = voice(round(3.3 * params.SAMPLE_RATE), seed=12)
+    result = recognizer.predict_waveform(waveform, params.SAMPLE_RATE)
+    expected = Recognizer.load(tiny_export.model_dir).predict_waveform(waveform, params.SAMPLE_RATE)
+    assert [w.start_s for w in result.windows] == [w.start_s for w in expected.windows]
+    np.testing.assert_allclose(window_probs(result), window_probs(expected), atol=1e-4)
+    stream = recognizer.stream()
+    streamed = [w for chunk in np.array_split(waveform, 7) for w in stream.feed(chunk)]
+    np.testing.assert_allclose(
+        [list(w.probabilities.values()) for w in streamed], window_probs(result), atol=1e-6
+    )
+
+
 @pytest.mark.parametrize("sizes", [[160], [1024], [1, 37, 160, 500, 1024, 4096, 20000]])
 def test_stream_equals_batch(float_recognizer, sizes):
     rng = np.random.default_rng(len(sizes))
@@ -316,8 +359,8 @@ def test_stream_rejects_bad_chunks(float_recognizer):
         float_recognizer.stream(smoothing=0)
 
 
-def test_waveform_in_artifacts_are_refused_with_a_pointer_to_the_patch_model(tmp_path):
-    path = tmp_path / layout.WAVEFORM_INT8_TFLITE
+def test_waveform_in_core_ml_is_refused_with_a_pointer_to_the_patch_model(tmp_path):
+    path = tmp_path / layout.WAVEFORM_MLPACKAGE
     path.write_bytes(b"refused by its name before anything is loaded")
     with pytest.raises(ModelError, match=layout.INT8_TFLITE):
         Recognizer.load(path)

@@ -33,6 +33,7 @@ from edge_ser.reference_preprocess.make_golden import read_golden
 from edge_ser.runtimes import coreml_numpy_runtime
 from edge_ser.runtimes.coreml_numpy_runtime import CoreMLNumpyRuntime
 from edge_ser.runtimes.litert_runtime import LiteRTRuntime
+from edge_ser.runtimes.mediapipe_runtime import available as mediapipe_available
 from edge_ser.windows import synthesize_windows, waveform_windows
 
 pytestmark = pytest.mark.slow
@@ -175,6 +176,14 @@ def test_verify_passes_and_reports_waveform_inputs(dist, model_dir, capsys, emot
             assert result["clips"]["max_abs_diff"] <= 1e-4
     int8 = report["artifacts"][f"{layout.WAVEFORM_INT8_TFLITE} [litert]"]
     assert int8["patches"]["top1_agreement"] >= 0.97
+    mediapipe = [r for r in report["artifacts"].values() if r["runtime"] == "mediapipe"]
+    if mediapipe_available():
+        assert sorted(r["artifact"] for r in mediapipe) == sorted(
+            [layout.WAVEFORM_INT8_TFLITE, layout.WAVEFORM_FLOAT32_TFLITE]
+        )
+        assert all(r["litert_max_abs_diff"] == 0.0 for r in mediapipe)
+    else:
+        assert mediapipe == []
 
 
 def test_int8_waveform_model_keeps_the_frontend_in_float32(dist):
@@ -259,7 +268,8 @@ def test_verify_catches_reversed_mel_bands_in_a_waveform_artifact(
     rewrite_checksum(dist_copy, name)
     code, report, _ = run_verify(dist_copy, model_dir, capsys)
     assert code == 1
-    assert [a["artifact"] for a in report["artifacts"].values() if not a["passed"]] == [name]
+    # Every runtime of the artifact (LiteRT, and MediaPipe when installed) fails it.
+    assert {a["artifact"] for a in report["artifacts"].values() if not a["passed"]} == {name}
 
 
 def test_export_refuses_a_frontend_with_a_wrong_log_offset(model_dir, tmp_path, capsys):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from edge_ser.artifacts import layout
 from edge_ser.artifacts.manifest import input_quantization, read_manifest
+from edge_ser.artifacts.tflite_metadata import read_metadata
 from edge_ser.bundle import ModelBundle
 from edge_ser.errors import ModelError
 from edge_ser.runtimes.base import Runtime
@@ -62,10 +63,11 @@ def open_model(
     ----------
     path:
         ``None``: the bundled Keras model; a model directory or its ``.keras`` file: Keras;
-        a ``.tflite`` file: LiteRT, with labels from ``labels.txt`` beside it and the int8
-        input quantization from ``manifest.json`` beside it when present (as an app reads
-        it); an export directory (with ``manifest.json``): its ``emotion_int8.tflite``; a
-        ``.mlpackage`` / ``.mlmodel``: edge-ser's NumPy evaluator, and Core ML on macOS.
+        a ``.tflite`` file: LiteRT, with labels from its TFLite Model Metadata (else from
+        ``labels.txt`` beside it) and the int8 input quantization from ``manifest.json``
+        beside it when present (as an app reads it), else the model's own; an export
+        directory (with ``manifest.json``): its ``emotion_int8.tflite``; a ``.mlpackage`` /
+        ``.mlmodel``: edge-ser's NumPy evaluator, and Core ML on macOS.
     num_threads:
         LiteRT interpreter threads (``None``: LiteRT's default); other runtimes ignore it.
 
@@ -96,10 +98,16 @@ def _keras(bundle: ModelBundle, source: str, path: Path | None) -> OpenedModel:
 
 
 def _litert(path: Path, num_threads: int | None) -> OpenedModel:
+    metadata = read_metadata(path.read_bytes(), str(path)) if path.is_file() else None
     labels_path = path.parent / layout.LABELS_TXT
-    labels = tuple(labels_path.read_text().split()) if labels_path.is_file() else ()
+    if metadata is not None and metadata.labels:
+        labels = metadata.labels
+    else:
+        labels = tuple(labels_path.read_text().split()) if labels_path.is_file() else ()
     if not labels:
-        raise ModelError(f"'{path}' needs its label order in {layout.LABELS_TXT} beside it")
+        raise ModelError(
+            f"'{path}' carries no labels in its metadata and has no {layout.LABELS_TXT} beside it"
+        )
     quantization = None
     if (path.parent / layout.MANIFEST_JSON).is_file():
         entry = read_manifest(path.parent)["artifacts"].get(path.name, {})

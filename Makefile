@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DIST ?= dist
 
-.PHONY: setup demo test lint java clean bundled-model
+.PHONY: setup demo test lint java browser clean bundled-model
 
 setup: $(VENV)/.installed
 
@@ -26,7 +26,23 @@ java:
 		&& (apt-get update -qq && apt-get install -y -qq default-jdk-headless >/dev/null) \
 		|| echo "note: no JDK; the Java golden check will be skipped"; }
 
-test: setup java
+# What only the tests need: MediaPipe (verify's AudioClassifier row) and, for the web sample's
+# browser test, Debian's Chromium (installed where we may, as root) and the page's npm packages.
+$(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev,mediapipe]"
+	touch $@
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "note: no Chromium; the browser test will be skipped"; }
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null) \
+		|| echo "note: no Node.js; the browser test will be skipped"; }
+	@command -v npm >/dev/null 2>&1 && (cd web_sample && npm ci --no-audit --no-fund --silent) \
+		|| echo "note: web_sample packages not installed; the browser test will be skipped"
+
+test: setup java browser $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q

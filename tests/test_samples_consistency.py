@@ -238,3 +238,69 @@ def test_android_project_setup_and_no_shipped_models() -> None:
     model_suffixes = (".tflite", ".mlpackage", ".mlmodel", ".keras")
     shipped = [f for root in (ANDROID, IOS) for f in root.rglob("*") if f.suffix in model_suffixes]
     assert shipped == []
+
+
+# -- web sample ------------------------------------------------------------------------------
+
+WEB = REPO / "web_sample"
+WEB_CONSTANTS = WEB / "edge-ser.js"
+_JS_CONSTANT = re.compile(r"^export const ([A-Z][A-Z0-9_]*) = (.+);$", re.M)
+
+
+def _web_constants() -> dict[str, object]:
+    return {
+        name: ast.literal_eval(value)
+        for name, value in _JS_CONSTANT.findall(WEB_CONSTANTS.read_text())
+    }
+
+
+def _web_sources() -> list[Path]:
+    return sorted(p for p in WEB.glob("*.js") if p.is_file())
+
+
+def test_web_sample_names_and_constants_match_the_export() -> None:
+    web = _web_constants()
+
+    assert web["MODEL_FILE"] == layout.WAVEFORM_INT8_TFLITE
+    assert web["SAMPLE_RATE"] == params.SAMPLE_RATE
+    assert web["MIN_SAMPLES"] == params.MIN_SAMPLES == layout.WAVEFORM_INPUT_SHAPE[1]
+    assert web["PATCH_HOP_SAMPLES"] == params.PATCH_HOP_SAMPLES
+    assert web["DEFAULT_WINDOWS"] == _constants(JAVA_DIR / "Smoother.java")["DEFAULT_WINDOWS"]
+    assert (WEB / web["WASM_DIR"]).relative_to(WEB).parts[:2] == ("node_modules", "@mediapipe")
+
+
+def test_web_sample_takes_constants_and_labels_from_one_place() -> None:
+    magic = re.compile(r"\b(?:15_?600|7_?680|16_?000)\b")
+    offenders = {
+        path.name: magic.findall(_code(path)) for path in _web_sources() if path != WEB_CONSTANTS
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+    literals = [s.strip('"') for path in _web_sources() for s in _STRING.findall(path.read_text())]
+    assert [label for label in literals if label in CANONICAL_LABELS] == []
+    # Labels come from the model's metadata, by output index.
+    assert "category.categoryName" in (WEB / "app.js").read_text()
+
+
+def test_web_sample_pins_its_packages_and_blocks_outside_connections() -> None:
+    import json
+
+    package = json.loads((WEB / "package.json").read_text())
+    lock = json.loads((WEB / "package-lock.json").read_text())
+    for name, version in {**package["dependencies"], **package["devDependencies"]}.items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} is not pinned: {version}"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+    page = (WEB / "index.html").read_text()
+    policy = re.search(r'http-equiv="Content-Security-Policy"\s+content="([^"]+)"', page)[1]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["connect-src"] == "'self'" and directives["default-src"] == "'self'"
+    shipped = [p for p in WEB.rglob("*.tflite") if "node_modules" not in p.parts]
+    assert shipped == []
+
+
+def test_mediapipe_paths_of_the_mobile_samples_load_the_waveform_model() -> None:
+    kotlin = _constants(JAVA_DIR / "MediaPipeEmotionClassifier.kt")
+    swift = _constants(IOS / "MediaPipe" / "MediaPipeEmotionClassifier.swift")
+    assert kotlin["MEDIAPIPE_MODEL"] == swift["MEDIAPIPE_MODEL"] == layout.WAVEFORM_INT8_TFLITE
+    gradle = (ANDROID_APP / "build.gradle.kts").read_text()
+    assert re.search(r'implementation\("com\.google\.mediapipe:tasks-audio:[\d.]+"\)', gradle)
+    assert "MediaPipeTasksAudio" in (IOS / "MediaPipe" / "Podfile").read_text()

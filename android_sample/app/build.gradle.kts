@@ -42,5 +42,7 @@ kotlin {
 dependencies {
     // LiteRT (formerly TensorFlow Lite); the classes keep the org.tensorflow.lite package.
     implementation("com.google.ai.edge.litert:litert:1.4.0")
+    // The MediaPipe Tasks path (MediaPipeEmotionClassifier): no DSP or labels code in the app.
+    implementation("com.google.mediapipe:tasks-audio:0.10.26")
     testImplementation("junit:junit:4.13.2")
 }

@@ -1,0 +1,167 @@
+"""The web sample end to end in headless Chromium (``playwright-core``): a dropped file, and a
+WAV played as the fake microphone, give the windows of ``edge-ser predict --artifact`` on the
+same file, window by window.
+
+The float32 waveform-in export must match to 1e-3: the page's windows, resampling, label
+order and smoothing are then what edge-ser computes. The int8 export (the page's default
+model) rounds its probabilities to steps of 1/256, and its float32 log-mel frontend runs in
+WebAssembly, whose float rounding differs from the native build by about 1e-5 in the output
+of the float32 model: enough to move some int8 windows by a few steps. Its windows must give
+the same label wherever the decision is clear and lie within ``INT8_STEPS`` steps.
+
+Skipped where Chromium, Node or the page's npm packages (``make test`` installs them) are
+missing, or without the shared EMO-DB clip.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+from edge_ser.artifacts import layout
+from edge_ser.cli import main
+from edge_ser.export.parity import DECISIVE_MARGIN
+
+pytestmark = pytest.mark.slow
+
+WEB_SAMPLE = Path(__file__).resolve().parents[1] / "web_sample"
+DRIVER = WEB_SAMPLE / "test" / "run-page.mjs"
+CHROMIUM = Path("/usr/bin/chromium")
+CLIP = "emodb/wav/08b03Tc.wav"  # 9.0 s of speech at 16 kHz: 17 windows
+DEVICE_RATE = 44100  # the rate of Chromium's fake microphone
+MIC_WINDOWS = 10
+FLOAT32_TOLERANCE = 1e-3
+INT8_STEPS = 6  # measured: at most 4 steps of 1/256 on this clip
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> Path:
+    """The bundled model's two waveform-in exports."""
+    missing = [
+        what
+        for what, present in (
+            ("Debian's chromium (/usr/bin/chromium)", CHROMIUM.is_file()),
+            ("node", shutil.which("node") is not None),
+            ("web_sample/node_modules (npm ci)", (WEB_SAMPLE / "node_modules").is_dir()),
+        )
+        if not present
+    ]
+    if missing:
+        pytest.skip(f"the browser test needs {', '.join(missing)}: `make test` installs them")
+    out = tmp_path_factory.mktemp("web") / "dist"
+    formats = ["tflite-waveform-int8", "tflite-waveform-float32"]
+    assert main(["export", "--out", str(out), "--formats", *formats]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def clip(shared_data) -> Path:
+    path = shared_data / CLIP
+    if not path.is_file():
+        pytest.skip(f"EMO-DB clip not found: {path}")
+    return path
+
+
+def run_page(model: Path, *args: str) -> dict:
+    """The page's ``window.edgeSer`` state after the driver's scenario."""
+    done = subprocess.run(
+        ["node", str(DRIVER), "--model", str(model), *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    output = json.loads(done.stdout)
+    assert output["state"]["error"] is None, output["console"]
+    # Everything is served locally; MediaPipe's usage logging is refused by the page's CSP.
+    assert all(url.startswith("http://127.0.0.1:") for url in output["requests"])
+    return output["state"]
+
+
+def predict(model: Path, wav: Path, capsys) -> dict:
+    capsys.readouterr()
+    assert main(["predict", "--artifact", str(model), "--json", "--timeline", str(wav)]) == 0
+    return json.loads(capsys.readouterr().out)["clips"][0]
+
+
+def probabilities(windows: list[dict], labels: list[str], key: str = "probabilities"):
+    return np.array([[w[key][label] for label in labels] for w in windows])
+
+
+def assert_same_windows(page: np.ndarray, cli: np.ndarray, float32: bool) -> None:
+    if float32:
+        assert (page.argmax(1) == cli.argmax(1)).all()
+        assert np.abs(page - cli).max() <= FLOAT32_TOLERANCE
+        return
+    top_two = np.sort(cli, axis=1)[:, -2:]
+    decisive = top_two[:, 1] - top_two[:, 0] >= DECISIVE_MARGIN
+    assert (page.argmax(1) == cli.argmax(1))[decisive].all()
+    assert np.abs(page - cli).max() <= INT8_STEPS / 256
+
+
+@pytest.mark.parametrize("name", [layout.WAVEFORM_FLOAT32_TFLITE, layout.WAVEFORM_INT8_TFLITE])
+def test_dropped_file_gives_the_windows_of_predict(dist, clip, capsys, name):
+    state = run_page(dist / name, "--drop", str(clip))
+    expected = predict(dist / name, clip, capsys)
+    labels = list(expected["probabilities"])
+    assert state["labels"] == labels
+    got = state["file"]
+    assert [w["start_s"] for w in got["windows"]] == [w["start_s"] for w in expected["windows"]]
+    float32 = name == layout.WAVEFORM_FLOAT32_TFLITE
+    page, cli = probabilities(got["windows"], labels), probabilities(expected["windows"], labels)
+    assert_same_windows(page, cli, float32)
+    clip_page = probabilities([got], labels)
+    clip_cli = probabilities([expected], labels)
+    assert_same_windows(clip_page, clip_cli, float32)
+
+
+def capture_start(head: np.ndarray, recording: np.ndarray, rate: int) -> tuple[int, float]:
+    """The sample of ``recording`` (at ``rate``) where the page's 16 kHz capture begins, and
+    the mean squared difference of the capture's first seconds from the recording there."""
+    resampled = soxr.resample(recording, rate, 16000, quality="VHQ")
+    segment = head[4000:20000]  # past the device's start-up
+    size = len(resampled) + len(segment)
+    spectrum = np.fft.rfft(resampled, size) * np.conj(np.fft.rfft(segment, size))
+    coarse = (int(np.argmax(np.fft.irfft(spectrum, size)[: len(resampled)])) - 4000) * rate / 16000
+
+    def error(start: int) -> float:
+        aligned = soxr.resample(recording[start:], rate, 16000, quality="VHQ")[4000:20000]
+        return float(np.mean((aligned - segment) ** 2)) if len(aligned) == len(segment) else 1.0
+
+    start = min(range(max(0, round(coarse) - 4), max(0, round(coarse) + 5)), key=error)
+    return start, error(start)
+
+
+def test_microphone_windows_follow_predict(dist, clip, tmp_path, capsys):
+    model = dist / layout.WAVEFORM_FLOAT32_TFLITE
+    speech, rate = sf.read(clip, dtype="float32")
+    wav = tmp_path / "microphone.wav"
+    sf.write(wav, soxr.resample(speech, rate, DEVICE_RATE, quality="VHQ"), DEVICE_RATE)
+    recording, _ = sf.read(wav, dtype="float32")
+    for _ in range(2):  # a real-time capture on a busy machine may drop a block: retry once
+        state = run_page(model, "--mic", str(wav), "--windows", str(MIC_WINDOWS))
+        assert state["inputRate"] == DEVICE_RATE, "the fake microphone's rate changed"
+        start, residual = capture_start(np.array(state["head"], np.float32), recording, DEVICE_RATE)
+        if residual < 1e-6:
+            break
+    assert residual < 1e-6, f"the capture does not follow the recording ({residual:.1e})"
+
+    # The page's windows start where its capture began: predict the recording from there on.
+    aligned = tmp_path / "aligned.wav"
+    sf.write(aligned, recording[start:], DEVICE_RATE, subtype="FLOAT")
+    expected = predict(model, aligned, capsys)["windows"][1:MIC_WINDOWS]
+    live = state["live"][1:MIC_WINDOWS]  # window 0 holds the microphone's start-up
+    labels = state["labels"]
+    assert labels == list(expected[0]["probabilities"])
+    page, cli = probabilities(live, labels), probabilities(expected, labels)
+    assert_same_windows(page, cli, float32=True)
+    # What the page shows: the mean of the last three windows, as on Android and iOS.
+    means = np.array([cli[i - 2 : i + 1].mean(0) for i in range(2, len(cli))])
+    assert np.abs(probabilities(live, labels, "smoothed")[2:] - means).max() <= FLOAT32_TOLERANCE

@@ -1,7 +1,8 @@
-"""Clip-level evaluation of any runtime (Keras, LiteRT, Core ML) on a labelled corpus."""
+"""Clip-level evaluation of any runtime (Keras, LiteRT, Core ML) on labelled corpora."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from edge_ser import corpora
 from edge_ser.aggregate import clip_probabilities, split_by_counts
 from edge_ser.errors import DataError
 from edge_ser.features import FeatureCache, clip_patches
-from edge_ser.metrics import score
+from edge_ser.metrics import clip_report
 from edge_ser.runtimes.base import Runtime
 
 
@@ -25,23 +26,47 @@ def predict_clips(runtime: Runtime, log_mels: Sequence[np.ndarray]) -> np.ndarra
     return np.stack([clip_probabilities(g) for g in groups])
 
 
+def corpora_report(probs: np.ndarray, labels: Sequence[str], clips: Sequence[corpora.Clip]) -> dict:
+    """``metrics.clip_report`` of clips from one or more corpora, pooled and per corpus.
+
+    Every clip's label must be in ``labels``. A corpus's restricted argmax runs over the
+    labels its clips have; ``per_corpus`` maps each corpus name to its own report.
+    """
+    index = {label: i for i, label in enumerate(labels)}
+    targets = np.array([index[clip.label] for clip in clips], dtype=np.int64)
+    names = [clip.corpus for clip in clips]
+    allowed = np.zeros((len(clips), len(labels)), dtype=bool)
+    per_corpus = {}
+    for name in sorted(set(names)):
+        rows = np.array([n == name for n in names])
+        allowed[np.ix_(rows, np.unique(targets[rows]))] = True
+        per_corpus[name] = clip_report(targets[rows], probs[rows], allowed[rows], labels)
+    return {**clip_report(targets, probs, allowed, labels), "per_corpus": per_corpus}
+
+
 def evaluate(
     runtime: Runtime,
-    data_dir: Path,
-    corpus: str = "auto",
+    data_dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    corpus: str | Sequence[str] = corpora.AUTO,
     cache: FeatureCache | None = None,
     progress: bool = True,
 ) -> dict:
-    """Score ``runtime`` on every clip of ``data_dir`` whose label the model knows.
+    """Score ``runtime`` on every clip of ``data_dirs`` whose label the model knows.
 
-    Returns a JSON-ready dict: ``n_clips``, ``accuracy``, ``uar`` and ``macro_f1`` (averaged
-    over the labels present in the data), ``per_class``, ``labels``, ``confusion`` (rows true,
-    columns predicted, in ``labels`` order) and ``skipped`` (files not scored, with the reason).
+    ``corpus`` is one adapter for every directory or one per directory. Returns a JSON-ready
+    dict over all clips: ``n_clips``, ``accuracy``, ``uar`` and ``macro_f1`` (averaged over
+    the labels present in the data), ``per_class``, ``labels``, ``confusion`` (rows true,
+    columns predicted, in ``labels`` order), ``predicted_share`` and ``collapse``, the same
+    under ``restricted`` for the argmax over each corpus's own labels, ``per_corpus`` (all of
+    that per corpus), ``corpus`` (the corpus names, joined by ``+``) and ``skipped`` (files
+    not scored, with the reason).
     """
-    scan = corpora.discover(Path(data_dir), corpus)
-    skipped = [{"path": str(s.path), "reason": s.reason} for s in scan.skipped]
+    dirs = [data_dirs] if isinstance(data_dirs, (str, os.PathLike)) else list(data_dirs)
+    names = [corpus] if isinstance(corpus, str) else list(corpus)
+    scans = corpora.discover_all([Path(d) for d in dirs], names)
+    skipped = [{"path": str(s.path), "reason": s.reason} for scan in scans for s in scan.skipped]
     known = []
-    for clip in scan.clips:
+    for clip in (clip for scan in scans for clip in scan.clips):
         if clip.label in runtime.labels:
             known.append(clip)
         else:
@@ -49,11 +74,8 @@ def evaluate(
     features = (cache or FeatureCache()).load_many([c.path for c in known], progress=progress)
     skipped += [{"path": str(p), "reason": reason} for p, reason in features.failed]
     if not features.kept:
-        raise DataError(f"no clips in '{data_dir}' with a label the model predicts")
-    targets = [runtime.labels.index(known[i].label) for i in features.kept]
-    predictions = predict_clips(runtime, features.log_mels).argmax(axis=1)
-    return {
-        **score(targets, predictions, runtime.labels).to_dict(),
-        "corpus": scan.corpus,
-        "skipped": skipped,
-    }
+        where = ", ".join(f"'{d}'" for d in dirs)
+        raise DataError(f"no clips in {where} with a label the model predicts")
+    probs = predict_clips(runtime, features.log_mels)
+    report = corpora_report(probs, runtime.labels, [known[i] for i in features.kept])
+    return {**report, "corpus": "+".join(scan.corpus for scan in scans), "skipped": skipped}

@@ -14,3 +14,9 @@ CANONICAL_LABELS: tuple[str, ...] = (
 )
 
 LABEL_INDEX: dict[str, int] = {label: i for i, label in enumerate(CANONICAL_LABELS)}
+
+# Training on corpora with different label sets (``edge_ser.train.TrainConfig``): how each
+# label's crops are drawn from the corpora that have it, and which labels a clip's softmax
+# (and so its loss) runs over.
+BALANCES: tuple[str, ...] = ("corpus", "label")
+LOSSES: tuple[str, ...] = ("restricted", "pooled")

@@ -85,3 +85,67 @@ def scores_from_confusion(confusion: np.ndarray, labels: Sequence[str]) -> Score
 def score(y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[str]) -> Scores:
     """Scores of integer predictions against integer ground truth over ``labels``."""
     return scores_from_confusion(confusion_matrix(y_true, y_pred, len(labels)), labels)
+
+
+# A label "collapses" when it takes more than this many times its true share of predictions.
+COLLAPSE_FACTOR = 2.0
+
+
+def restricted_argmax(probs: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Row-wise argmax over the allowed columns only (``allowed``: bool, per row or shared)."""
+    return np.where(allowed, probs, -np.inf).argmax(axis=1)
+
+
+def prediction_shares(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(true_share, predicted_share)`` of every label, from a confusion matrix."""
+    confusion = np.asarray(confusion, dtype=np.float64)
+    total = max(confusion.sum(), 1.0)
+    return confusion.sum(axis=1) / total, confusion.sum(axis=0) / total
+
+
+def collapsed_labels(confusion: np.ndarray, labels: Sequence[str]) -> list[str]:
+    """Labels predicted more than ``COLLAPSE_FACTOR`` times as often as they are true.
+
+    A label the data lacks has no true share; it counts as collapsed when it takes more than
+    ``COLLAPSE_FACTOR`` times the mean share of the labels present (``1 / k`` for ``k``).
+    """
+    true, predicted = prediction_shares(confusion)
+    present = true > 0
+    reference = np.where(present, true, 1.0 / max(int(present.sum()), 1))
+    return [
+        label for i, label in enumerate(labels) if predicted[i] > COLLAPSE_FACTOR * reference[i]
+    ]
+
+
+def clip_report(
+    targets: Sequence[int], probs: np.ndarray, allowed: np.ndarray, labels: Sequence[str]
+) -> dict:
+    """Strict and restricted scores of clip probabilities, JSON-ready.
+
+    ``targets`` index ``labels``; ``allowed`` is a bool ``(n_clips, n_labels)`` array of the
+    labels each clip's corpus has. The strict scores (top-level keys, as ``Scores.to_dict``)
+    take the argmax over every label; ``restricted`` takes it over the allowed labels only
+    (the cross-corpus protocol). Both carry the predicted share of each label and the labels
+    that collapse (``collapsed_labels``).
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    strict = score(targets, np.asarray(probs).argmax(axis=1), labels)
+    restricted = score(targets, restricted_argmax(np.asarray(probs), allowed), labels)
+    true_share, _ = prediction_shares(strict.confusion)
+    return {
+        **strict.to_dict(),
+        "true_share": dict(zip(labels, true_share.tolist(), strict=True)),
+        **_distribution(strict.confusion, labels),
+        "restricted": {
+            **{k: v for k, v in restricted.to_dict().items() if k not in ("n_clips", "labels")},
+            **_distribution(restricted.confusion, labels),
+        },
+    }
+
+
+def _distribution(confusion: np.ndarray, labels: Sequence[str]) -> dict:
+    _, predicted = prediction_shares(confusion)
+    return {
+        "predicted_share": dict(zip(labels, predicted.tolist(), strict=True)),
+        "collapse": collapsed_labels(confusion, labels),
+    }

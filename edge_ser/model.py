@@ -80,6 +80,47 @@ class PatchStandardization(layers.Layer):
         return {**super().get_config(), "scale": self.scale, "per_band": self.per_band}
 
 
+def _split_targets(y_true):
+    """``(one_hot, mask)`` halves of the restricted loss's packed targets."""
+    n = ops.shape(y_true)[-1] // 2
+    return y_true[:, :n], y_true[:, n:]
+
+
+@keras.saving.register_keras_serializable(package="edge_ser")
+class RestrictedCrossentropy(keras.losses.Loss):
+    """Cross-entropy of the softmax over each example's corpus labels only.
+
+    Targets are ``concat(one_hot, mask)``, the mask marking the labels the example's corpus
+    annotates. Renormalising the model's probabilities over the mask equals a softmax over
+    the masked logits (the others set to minus infinity), so a label the corpus never
+    annotates neither gains nor loses from the example. Label smoothing spreads over the
+    corpus's labels only.
+    """
+
+    def __init__(self, label_smoothing: float = 0.0, name: str = "restricted_crossentropy"):
+        super().__init__(name=name)
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        one_hot, mask = _split_targets(y_true)
+        spread = mask / ops.sum(mask, axis=-1, keepdims=True)
+        target = one_hot * (1.0 - self.label_smoothing) + self.label_smoothing * spread
+        probs = y_pred * mask
+        probs = probs / ops.sum(probs, axis=-1, keepdims=True)
+        return -ops.sum(target * ops.log(ops.clip(probs, 1e-7, 1.0)), axis=-1)
+
+    def get_config(self) -> dict:
+        return {"label_smoothing": self.label_smoothing, "name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="edge_ser")
+def restricted_accuracy(y_true, y_pred):
+    """Share of examples whose argmax over their corpus's labels is the target."""
+    one_hot, mask = _split_targets(y_true)
+    hit = ops.argmax(y_pred * mask, axis=-1) == ops.argmax(one_hot, axis=-1)
+    return ops.cast(hit, "float32")
+
+
 def centre_patches(x: np.ndarray, per_band: bool) -> np.ndarray:
     """NumPy ``PatchStandardization`` without the scale, for ``(n, frames, bands)`` patches."""
     return x - x.mean(axis=1 if per_band else (1, 2), keepdims=True)

@@ -38,15 +38,17 @@ from edge_ser.bundle import (
     RUN_OUTPUT,
 )
 from edge_ser.errors import DataError, EdgeSerError
-from edge_ser.evaluate import predict_clips
+from edge_ser.evaluate import corpora_report, predict_clips
 from edge_ser.features import FeatureCache
-from edge_ser.labels import CANONICAL_LABELS
+from edge_ser.labels import BALANCES, CANONICAL_LABELS, LOSSES
 from edge_ser.metrics import Scores, score
 from edge_ser.model import (
     ModelConfig,
+    RestrictedCrossentropy,
     build_model,
     centre_patches,
     count_macs,
+    restricted_accuracy,
     save_for_inference,
 )
 from edge_ser.reference_preprocess import params
@@ -72,12 +74,25 @@ class TrainConfig:
     # during warm-up the latest weights are kept and training cannot stop.
     warmup_epochs: int = 8
     average_last: int = 20  # without early stopping: average the last epochs' weights
+    # Several corpora: "corpus" draws each label's crops equally from the corpora that have
+    # it, "label" from all of that label's clips (the larger corpus dominates).
+    balance: str = "corpus"
+    # Several corpora with different label sets: "restricted" scores each crop's softmax over
+    # its corpus's labels only (a corpus without calm says nothing against calm), "pooled"
+    # over every label.
+    loss: str = "restricted"
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     @property
     def early_stopping(self) -> bool:
         return self.patience > 0
+
+    def __post_init__(self) -> None:
+        if self.balance not in BALANCES:
+            raise EdgeSerError(f"balance must be one of {', '.join(BALANCES)}, got {self.balance}")
+        if self.loss not in LOSSES:
+            raise EdgeSerError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss}")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "model": self.model.to_dict(), "augment": self.augment.to_dict()}
@@ -89,10 +104,13 @@ class TrainConfig:
         epochs: int | None = None,
         patience: int | None = None,
         mixup_alpha: float = 0.0,
+        loss: str | None = None,
+        balance: str | None = None,
     ) -> TrainConfig:
         """The defaults with the options a command line gave (``None`` / 0: keep the default).
 
-        Raises ``EdgeSerError`` for fewer than one epoch or a negative mixup alpha or patience.
+        Raises ``EdgeSerError`` for fewer than one epoch, a negative mixup alpha or patience, or
+        an unknown loss or balance.
         """
         if epochs is not None and epochs < 1:
             raise EdgeSerError(f"--epochs must be >= 1, got {epochs}")
@@ -107,17 +125,26 @@ class TrainConfig:
             config = replace(config, patience=patience)
         if mixup_alpha:
             config = replace(config, augment=replace(config.augment, mixup_alpha=mixup_alpha))
+        if loss is not None:
+            config = replace(config, loss=loss)
+        if balance is not None:
+            config = replace(config, balance=balance)
         return config
 
 
 @dataclass
 class LabelledClips:
-    """Clips with their log-mel features and integer labels (indices into ``labels``)."""
+    """Clips with their log-mel features and integer labels (indices into ``labels``).
+
+    ``corpus_labels`` maps each corpus to the labels it annotates (missing corpora: all of
+    ``labels``); it is fixed when the corpora are loaded, so a subset keeps it.
+    """
 
     clips: list
     log_mels: list[np.ndarray]
     targets: np.ndarray
     labels: tuple[str, ...]
+    corpus_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def subset(self, keep: Sequence[int]) -> LabelledClips:
         return LabelledClips(
@@ -125,34 +152,83 @@ class LabelledClips:
             [self.log_mels[i] for i in keep],
             self.targets[list(keep)],
             self.labels,
+            self.corpus_labels,
         )
 
     @property
     def speakers(self) -> list[str]:
         return [clip.speaker for clip in self.clips]
 
+    @property
+    def corpora(self) -> list[str]:
+        """Corpus names in sorted order."""
+        return sorted({clip.corpus for clip in self.clips})
 
-def load_labelled_clips(
-    data_dir: Path, corpus: str = "auto", cache: FeatureCache | None = None, progress: bool = True
-) -> tuple[LabelledClips, list]:
-    """Discover a corpus, compute (cached) features and map labels to indices.
+    def label_mask(self) -> np.ndarray:
+        """``(n_clips, n_labels)`` bool: the labels each clip's corpus annotates."""
+        allowed = {
+            name: [label in self.corpus_labels.get(name, self.labels) for label in self.labels]
+            for name in self.corpora
+        }
+        return np.array([allowed[clip.corpus] for clip in self.clips], dtype=bool).reshape(
+            len(self.clips), len(self.labels)
+        )
 
-    Returns the clips and the list of skipped files (unmappable labels, unreadable audio).
-    The label set is the canonical labels present in the data, in canonical order.
-    """
-    scan = corpora.discover(Path(data_dir), corpus)
-    if not scan.clips:
-        raise DataError(f"no labelled clips found in '{data_dir}'")
-    cache = cache or FeatureCache()
-    features = cache.load_many([clip.path for clip in scan.clips], progress=progress)
-    skipped = list(scan.skipped) + [corpora.Skipped(p, r) for p, r in features.failed]
-    clips = [scan.clips[i] for i in features.kept]
-    if not clips:
-        raise DataError(f"none of the clips in '{data_dir}' could be read")
-    labels = tuple(label for label in CANONICAL_LABELS if any(c.label == label for c in clips))
+    def with_present_labels(self) -> LabelledClips:
+        """The same clips with the label set reduced to the labels they have."""
+        return _labelled(self.clips, self.log_mels, present_labels(self.clips), self.corpus_labels)
+
+    def only_labels(self, labels: Sequence[str]) -> LabelledClips:
+        """The clips whose label is in ``labels``, indexed into ``labels``."""
+        keep = [i for i, clip in enumerate(self.clips) if clip.label in labels]
+        clips = [self.clips[i] for i in keep]
+        return _labelled(clips, [self.log_mels[i] for i in keep], tuple(labels), self.corpus_labels)
+
+
+def present_labels(clips: Sequence) -> tuple[str, ...]:
+    """The canonical labels that ``clips`` have, in canonical order."""
+    found = {clip.label for clip in clips}
+    return tuple(label for label in CANONICAL_LABELS if label in found)
+
+
+def _labelled(clips, log_mels, labels, corpus_labels) -> LabelledClips:
     index = {label: i for i, label in enumerate(labels)}
     targets = np.array([index[clip.label] for clip in clips], dtype=np.int64)
-    return LabelledClips(clips, features.log_mels, targets, labels), skipped
+    return LabelledClips(list(clips), list(log_mels), targets, tuple(labels), corpus_labels)
+
+
+def load_labelled_clips(
+    data_dirs: Path | Sequence[Path],
+    corpus: str | Sequence[str] = "auto",
+    cache: FeatureCache | None = None,
+    progress: bool = True,
+) -> tuple[LabelledClips, list]:
+    """Discover one or more corpora, compute (cached) features and map labels to indices.
+
+    ``corpus`` is one adapter for every directory or one per directory
+    (``corpora.discover_all``: with several directories speakers are namespaced by corpus).
+    Returns the clips and the list of skipped files (unmappable labels, unreadable audio).
+    The label set is the canonical labels present in the data, in canonical order, and each
+    corpus's own label set is kept in ``corpus_labels``.
+    """
+    dirs = [data_dirs] if isinstance(data_dirs, (str, Path)) else list(data_dirs)
+    names = [corpus] if isinstance(corpus, str) else list(corpus)
+    scans = corpora.discover_all([Path(d) for d in dirs], names)
+    found = [clip for scan in scans for clip in scan.clips]
+    where = ", ".join(f"'{d}'" for d in dirs)
+    if not found:
+        raise DataError(f"no labelled clips found in {where}")
+    cache = cache or FeatureCache()
+    features = cache.load_many([clip.path for clip in found], progress=progress)
+    skipped = [s for scan in scans for s in scan.skipped]
+    skipped += [corpora.Skipped(p, r) for p, r in features.failed]
+    clips = [found[i] for i in features.kept]
+    if not clips:
+        raise DataError(f"none of the clips in {where} could be read")
+    corpus_labels = {
+        scan.corpus: present_labels([c for c in clips if c.corpus == scan.corpus]) for scan in scans
+    }
+    return _labelled(clips, features.log_mels, present_labels(clips), corpus_labels), skipped
 
 
 def check_trainable(train: LabelledClips, val: LabelledClips | None) -> None:
@@ -170,20 +246,44 @@ def check_trainable(train: LabelledClips, val: LabelledClips | None) -> None:
 
 
 def sample_crops(
-    data: LabelledClips, crops_per_class: int, rng: np.random.Generator
+    data: LabelledClips, crops_per_class: int, rng: np.random.Generator, balance: str = "corpus"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Class-balanced random 96-frame crops: ``crops_per_class`` per label."""
+    """Class-balanced random 96-frame crops: ``crops_per_class`` per label.
+
+    With several corpora and ``balance="corpus"``, each label's crops are split evenly over
+    the corpora that have it; ``"label"`` draws them from all of that label's clips.
+    """
+    x, y, _ = sample_crops_with_sources(data, crops_per_class, rng, balance)
+    return x, y
+
+
+def sample_crops_with_sources(
+    data: LabelledClips, crops_per_class: int, rng: np.random.Generator, balance: str = "corpus"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``sample_crops`` and the index of the clip each crop was cut from."""
     shape = (crops_per_class * len(data.labels), params.PATCH_FRAMES, params.NUM_MEL_BANDS)
     x = np.empty(shape, dtype=np.float32)
     y = np.repeat(np.arange(len(data.labels)), crops_per_class)
+    sources = np.empty(len(y), dtype=np.int64)
+    names = np.array([clip.corpus for clip in data.clips])
+    row = 0
     for label in range(len(data.labels)):
-        members = np.flatnonzero(data.targets == label)
-        chosen = rng.choice(members, size=crops_per_class, replace=True)
-        for row, clip in enumerate(chosen, start=label * crops_per_class):
-            log_mel = data.log_mels[clip]
-            start = rng.integers(0, len(log_mel) - params.PATCH_FRAMES + 1)
-            x[row] = log_mel[start : start + params.PATCH_FRAMES]
-    return x, y
+        of_label = data.targets == label
+        groups = [of_label]
+        if balance == "corpus":
+            groups = [
+                of_label & (names == n) for n in data.corpora if np.any(of_label & (names == n))
+            ]
+        shares = [len(part) for part in np.array_split(np.arange(crops_per_class), len(groups))]
+        for group, share in zip(groups, shares, strict=True):
+            chosen = rng.choice(np.flatnonzero(group), size=share, replace=True)
+            for clip in chosen:
+                log_mel = data.log_mels[clip]
+                start = rng.integers(0, len(log_mel) - params.PATCH_FRAMES + 1)
+                x[row] = log_mel[start : start + params.PATCH_FRAMES]
+                sources[row] = clip
+                row += 1
+    return x, y, sources
 
 
 def input_scale(x: np.ndarray, per_band: bool = False) -> float:
@@ -253,21 +353,38 @@ def fit(
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, decay_steps=steps * config.epochs, alpha=0.05
     )
+    masks = train.label_mask()
+    restricted = config.loss == "restricted" and not masks.all()
+    if restricted and config.augment.mixup_alpha > 0:
+        raise EdgeSerError("mixup cannot be combined with the restricted loss; use --loss pooled")
+    if restricted:
+        loss = RestrictedCrossentropy(config.label_smoothing)
+        metrics = [restricted_accuracy]
+    else:
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+        metrics = ["accuracy"]
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-        metrics=["accuracy"],
+        loss=loss,
+        metrics=metrics,
     )
     augment = make_augmenter(config.augment)
     mixup = make_mixup(config.augment.mixup_alpha) if config.augment.mixup_alpha > 0 else None
     n_labels = len(train.labels)
 
     def epoch_dataset() -> tf.data.Dataset:
-        x, y = sample_crops(train, config.crops_per_class, rng)
+        x, y, sources = sample_crops_with_sources(
+            train, config.crops_per_class, rng, config.balance
+        )
         order = rng.permutation(len(x))
         # The augmenter draws from TF's stateful RNG: mapping one batch at a time after
         # reseeding from ``rng`` makes the draws reproducible and new in every epoch.
         tf.random.set_seed(int(rng.integers(2**31)))
+        if restricted:  # targets carry the corpus's label mask: (one-hot, mask)
+            targets = np.concatenate([np.eye(n_labels)[y], masks[sources]], axis=1)
+            ds = tf.data.Dataset.from_tensor_slices((x[order], targets[order].astype(np.float32)))
+            ds = ds.batch(config.batch_size).map(lambda p, t: (augment(p)[..., tf.newaxis], t))
+            return ds.prefetch(tf.data.AUTOTUNE)
         ds = tf.data.Dataset.from_tensor_slices((x[order], y[order])).batch(config.batch_size)
         ds = ds.map(lambda p, t: (augment(p)[..., tf.newaxis], tf.one_hot(t, n_labels)))
         if mixup is not None:
@@ -286,7 +403,8 @@ def fit(
     for epoch in range(1, config.epochs + 1):
         result = model.fit(epoch_dataset(), epochs=1, shuffle=False, verbose=1 if progress else 0)
         history["loss"].append(float(result.history["loss"][0]))
-        history["accuracy"].append(float(result.history["accuracy"][0]))
+        accuracy_key = restricted_accuracy.__name__ if restricted else "accuracy"
+        history["accuracy"].append(float(result.history[accuracy_key][0]))
         line = (
             f"epoch {epoch:3d}/{config.epochs}  loss {history['loss'][-1]:.3f}  "
             f"train acc {history['accuracy'][-1]:.3f}"
@@ -341,9 +459,13 @@ def kept_weights_text(history: dict) -> str:
 
 
 def default_val_speakers(clips: LabelledClips, seed: int) -> list[str]:
-    """Validation speakers chosen by the speaker-split helper (about 20% of speakers)."""
-    _, val = corpora.split_by_speakers(clips.clips, seed=seed)
-    return sorted({clip.speaker for clip in val})
+    """Validation speakers chosen by the speaker-split helper: about 20% of each corpus's
+    speakers."""
+    chosen: set[str] = set()
+    for name in clips.corpora:
+        _, val = corpora.split_by_speakers([c for c in clips.clips if c.corpus == name], seed=seed)
+        chosen |= {clip.speaker for clip in val}
+    return sorted(chosen)
 
 
 def split_clips(
@@ -369,9 +491,9 @@ def model_id(train: LabelledClips, config: TrainConfig) -> str:
 
 
 def train_run(
-    data_dir: Path,
+    data_dirs: Path | Sequence[Path],
     out_dir: Path,
-    corpus: str = "auto",
+    corpus: str | Sequence[str] = "auto",
     config: TrainConfig = TrainConfig(),
     val_speakers: Sequence[str] | None = None,
     cache: FeatureCache | None = None,
@@ -379,7 +501,8 @@ def train_run(
     log: Callable[[str], None] = print,
     force: bool = False,
 ) -> dict:
-    """Train on ``data_dir`` and write a model directory plus reports into ``out_dir``.
+    """Train on ``data_dirs`` (one or more corpora) and write a model directory plus reports
+    into ``out_dir``.
 
     ``out_dir`` must be new, empty or (with ``force``) an earlier run directory, whose
     files are replaced and whose other files are kept. Returns the run summary that is also
@@ -387,10 +510,11 @@ def train_run(
     """
 
     check_target(out_dir, RUN_OUTPUT, force)
-    data, skipped = load_labelled_clips(data_dir, corpus, cache, progress)
+    dirs = [data_dirs] if isinstance(data_dirs, (str, Path)) else list(data_dirs)
+    data, skipped = load_labelled_clips(dirs, corpus, cache, progress)
     if len(set(data.speakers)) < 2:
         raise DataError(
-            f"'{data_dir}' has a single speaker: a speaker-independent split is impossible"
+            f"'{dirs[0]}' has a single speaker: a speaker-independent split is impossible"
         )
     val_speakers = list(val_speakers) if val_speakers else default_val_speakers(data, config.seed)
     train, val = split_clips(data, val_speakers)
@@ -405,8 +529,9 @@ def train_run(
     summary = {
         "model_id": model_id(train, config),
         "labels": list(data.labels),
-        "corpus": data.clips[0].corpus,
-        "data_dir": str(data_dir),
+        "corpus": "+".join(data.corpora),
+        "data_dir": ", ".join(str(d) for d in dirs),
+        "corpus_labels": {name: list(labels) for name, labels in data.corpus_labels.items()},
         "train_speakers": sorted(set(train.speakers)),
         "val_speakers": sorted(val_speakers),
         "n_train_clips": len(train.clips),
@@ -438,39 +563,95 @@ def train_run(
     return summary
 
 
+FOLD_KINDS: tuple[str, ...] = ("speaker", "corpus")
+
+
 def cross_validate(
-    data_dir: Path,
+    data_dirs: Path | Sequence[Path],
     folds: int = 5,
-    corpus: str = "auto",
+    corpus: str | Sequence[str] = "auto",
     config: TrainConfig = TrainConfig(),
     cache: FeatureCache | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    by: str = "speaker",
 ) -> dict:
-    """Leave-speakers-out cross-validation: mean and standard deviation of clip metrics.
+    """Cross-validation: mean and standard deviation of clip metrics over folds.
 
-    By default every training-side speaker of a fold is fitted and the last epochs' weights
-    are averaged. With ``config.patience`` > 0, each fold's training speakers are split again
-    (by speaker) into fitting and early-stopping speakers, so the test speakers never
-    influence training.
+    ``by="speaker"``: ``folds`` leave-speakers-out folds (each corpus's speakers dealt on
+    their own). ``by="corpus"``: leave-one-corpus-out, one fold per data directory; the
+    model knows only the labels of its training corpora, and the test corpus is scored on
+    its clips with those labels. With early stopping, a fold's stopping speakers come from
+    its training side, so the test speakers never influence training.
+
+    Every fold is scored strictly (argmax over the model's labels) and restricted (argmax
+    over the test corpus's labels), with predicted shares and collapse flags
+    (``evaluate.corpora_report``).
     """
-    data, _ = load_labelled_clips(data_dir, corpus, cache, progress)
-    results = []
-    for k, (_, test_clips) in enumerate(
-        corpora.speaker_folds(data.clips, k=folds, seed=config.seed), start=1
-    ):
+    if by not in FOLD_KINDS:
+        raise EdgeSerError(f"--by must be one of {', '.join(FOLD_KINDS)}, got {by}")
+    data, _ = load_labelled_clips(data_dirs, corpus, cache, progress)
+    if by == "corpus":
+        splits = corpora.corpus_folds(data.clips)
+    else:
+        splits = corpora.speaker_folds(data.clips, k=folds, seed=config.seed)
+    fold_reports = []
+    for k, (_, test_clips) in enumerate(splits, start=1):
         fit_part, stop_part, test = fold_parts(
             data, {c.speaker for c in test_clips}, config.seed, k, config.early_stopping
         )
-        log(f"fold {k}/{folds}: test speakers {', '.join(sorted(set(test.speakers)))}")
+        if by == "corpus":
+            fit_part = fit_part.with_present_labels()
+            stop_part = stop_part and stop_part.only_labels(fit_part.labels)
+            test = test.only_labels(fit_part.labels)
+            log(f"fold {k}/{len(splits)}: test corpus {', '.join(test.corpora)}")
+        else:
+            log(f"fold {k}/{len(splits)}: test speakers {', '.join(sorted(set(test.speakers)))}")
         model, _ = fit(fit_part, stop_part, config, log=log, progress=progress)
-        test_scores = clip_scores(model, test)
-        results.append(test_scores)
+        probs = predict_clips(KerasRuntime(model, fit_part.labels), test.log_mels)
+        report = corpora_report(probs, fit_part.labels, test.clips)
+        fold_reports.append(report)
         log(
-            f"fold {k}/{folds}: test accuracy {test_scores.accuracy:.3f}, UAR {test_scores.uar:.3f}"
+            f"fold {k}/{len(splits)}: test accuracy {report['accuracy']:.3f}, "
+            f"UAR {report['uar']:.3f}, restricted UAR {report['restricted']['uar']:.3f}"
+            + (f", collapse: {', '.join(report['collapse'])}" if report["collapse"] else "")
         )
-    summary = {"folds": folds, "labels": list(data.labels), "n_clips": len(data.clips)}
-    return {**summary, **summarise_folds(results)}
+    summary = {
+        "by": by,
+        "folds": len(splits),
+        "labels": list(data.labels),
+        "n_clips": len(data.clips),
+        "corpora": data.corpora,
+    }
+    return {**summary, **summarise_reports(fold_reports), "fold_reports": fold_reports}
+
+
+def summarise_reports(reports: Sequence[dict]) -> dict:
+    """Mean, standard deviation and per-fold values of the strict accuracy, UAR and macro-F1,
+    of the restricted UAR, and of both UARs per corpus (over the folds that test it)."""
+    summary = {metric: _spread([r[metric] for r in reports]) for metric in METRICS}
+    summary["uar_restricted"] = _spread([r["restricted"]["uar"] for r in reports])
+    names = sorted({name for r in reports for name in r["per_corpus"]})
+    summary["per_corpus"] = {
+        name: {
+            "uar": _spread(
+                [r["per_corpus"][name]["uar"] for r in reports if name in r["per_corpus"]]
+            ),
+            "uar_restricted": _spread(
+                [
+                    r["per_corpus"][name]["restricted"]["uar"]
+                    for r in reports
+                    if name in r["per_corpus"]
+                ]
+            ),
+        }
+        for name in names
+    }
+    return summary
+
+
+def _spread(values: Sequence[float]) -> dict:
+    return {"mean": float(np.mean(values)), "std": float(np.std(values)), "folds": list(values)}
 
 
 def fold_parts(
@@ -489,14 +670,9 @@ def fold_parts(
     return fit_part, stop_part, test
 
 
+METRICS: tuple[str, ...] = ("accuracy", "uar", "macro_f1")
+
+
 def summarise_folds(per_fold: Sequence[Scores]) -> dict:
     """Mean, standard deviation and per-fold values of accuracy, UAR and macro-F1."""
-    summary = {}
-    for metric in ("accuracy", "uar", "macro_f1"):
-        values = [getattr(s, metric) for s in per_fold]
-        summary[metric] = {
-            "mean": float(np.mean(values)),
-            "std": float(np.std(values)),
-            "folds": values,
-        }
-    return summary
+    return {metric: _spread([getattr(s, metric) for s in per_fold]) for metric in METRICS}

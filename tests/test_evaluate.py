@@ -211,7 +211,16 @@ def test_cli_json_report(tmp_path, tone_model, capsys):
         "confusion",
         "skipped",
         "corpus",
+        "true_share",
+        "predicted_share",
+        "collapse",
+        "restricted",
+        "per_corpus",
     }
+    assert set(report["per_corpus"]) == {"ravdess"}
+    # The data has no angry: the restricted argmax never picks it.
+    assert report["restricted"]["predicted_share"]["angry"] == 0.0
+    assert report["predicted_share"]["angry"] == pytest.approx(1 / 6)
     assert report["confusion"] == EXPECTED_CONFUSION and report["n_clips"] == 6
     assert report["accuracy"] == pytest.approx(4 / 6)
     assert [item["reason"] for item in report["skipped"]] == ["label 'calm' unknown"]
@@ -225,7 +234,9 @@ def test_cli_table_lists_labels_metrics_and_skipped_files(tmp_path, tone_model, 
     out = capsys.readouterr().out
     assert tone_model == [None]  # no --model: the bundled model
     assert "6 clips: accuracy 0.667, UAR 0.667, macro-F1 0.722" in out
-    assert "angry" not in out  # a label with no true clips has no row
+    assert "restricted to the labels present: accuracy" in out
+    # A label with no true clips shows no scores, only its share of the predictions.
+    assert "angry           0       -         -      -     0.0        16.7" in out
     assert f"skipped 1 files:\n  {calm}: label 'calm' unknown" in out
 
 

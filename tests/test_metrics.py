@@ -7,7 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from edge_ser.metrics import confusion_matrix, score, scores_from_confusion
+from edge_ser.metrics import (
+    clip_report,
+    collapsed_labels,
+    confusion_matrix,
+    restricted_argmax,
+    score,
+    scores_from_confusion,
+)
 
 LABELS = ("neutral", "happy", "sad", "angry")
 # Ground truth has no "angry"; one "sad" clip is predicted "angry".
@@ -103,3 +110,57 @@ def test_to_dict_is_json_ready_and_complete():
         "precision": pytest.approx(2 / 3),
         "f1": pytest.approx(4 / 7),
     }
+
+
+# --- strict and restricted scores, predicted shares, collapse ------------------------------
+
+
+def test_restricted_uar_takes_the_argmax_over_the_corpus_labels_only():
+    labels = ("neutral", "calm", "happy", "sad")  # the corpus has no calm
+    targets = [0, 0, 2, 2, 3, 3]
+    probs = np.array(
+        [
+            [0.60, 0.20, 0.10, 0.10],  # neutral, neutral
+            [0.30, 0.50, 0.10, 0.10],  # calm, restricted neutral
+            [0.00, 0.40, 0.35, 0.25],  # calm, restricted happy
+            [0.10, 0.20, 0.20, 0.50],  # sad, sad
+            [0.25, 0.45, 0.00, 0.30],  # calm, restricted sad
+            [0.10, 0.10, 0.70, 0.10],  # happy, happy
+        ]
+    )
+    allowed = np.tile([True, False, True, True], (6, 1))
+    report = clip_report(targets, probs, allowed, labels)
+    # Strict confusion by hand: rows true, columns predicted.
+    assert report["confusion"] == [[1, 1, 0, 0], [0, 0, 0, 0], [0, 1, 0, 1], [0, 1, 1, 0]]
+    assert report["uar"] == pytest.approx((1 / 2 + 0 + 0) / 3)
+    restricted = report["restricted"]
+    assert restricted["confusion"] == [[2, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]]
+    assert restricted["uar"] == pytest.approx((1 + 1 / 2 + 1 / 2) / 3)
+    assert restricted["accuracy"] == pytest.approx(4 / 6)
+    assert report["predicted_share"] == pytest.approx(
+        {"neutral": 1 / 6, "calm": 3 / 6, "happy": 1 / 6, "sad": 1 / 6}
+    )
+    assert restricted["predicted_share"]["calm"] == 0.0
+    assert report["true_share"] == pytest.approx(
+        {"neutral": 1 / 3, "calm": 0.0, "happy": 1 / 3, "sad": 1 / 3}
+    )
+    # calm takes 1/2 of predictions, not more than twice the 1/3 of a present label.
+    assert report["collapse"] == [] and restricted["collapse"] == []
+
+
+def test_restricted_argmax_per_row():
+    probs = np.array([[0.5, 0.3, 0.2], [0.5, 0.3, 0.2]])
+    allowed = np.array([[True, True, True], [False, False, True]])
+    assert restricted_argmax(probs, allowed).tolist() == [0, 2]
+
+
+def test_collapse_flags_labels_predicted_more_than_twice_their_true_share():
+    labels = ("neutral", "happy", "sad", "disgust")
+    # True shares 8/20, 2/20, 10/20, 0; predicted 4/20, 5/20, 10/20, 1/20.
+    confusion = np.array([[4, 4, 0, 0], [0, 1, 0, 1], [0, 0, 10, 0], [0, 0, 0, 0]])
+    assert collapsed_labels(confusion, labels) == ["happy"]  # 5/20 > 2 x 2/20
+    exactly_twice = np.array([[2, 2, 0, 0], [0, 2, 0, 0], [0, 0, 4, 0], [0, 0, 0, 0]])
+    assert collapsed_labels(exactly_twice, labels) == []  # 4/10 = 2 x 2/10 is not more
+    # Most clips called disgust, which the data lacks: 3/4 of predictions > 2 x 1/3.
+    into_absent = np.array([[1, 0, 0, 3], [0, 1, 0, 3], [0, 0, 1, 3], [0, 0, 0, 0]])
+    assert collapsed_labels(into_absent, labels) == ["disgust"]

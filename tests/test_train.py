@@ -199,6 +199,7 @@ def test_metrics_json_describes_a_speaker_independent_run(runs):
         "labels",
         "corpus",
         "data_dir",
+        "corpus_labels",
         "train_speakers",
         "val_speakers",
         "n_train_clips",
@@ -215,6 +216,7 @@ def test_metrics_json_describes_a_speaker_independent_run(runs):
     }
     assert {k: v for k, v in metrics.items() if k != "history"} == info
     assert metrics["labels"] == list(CANONICAL_LABELS) and metrics["corpus"] == "ravdess"
+    assert metrics["corpus_labels"] == {"ravdess": list(CANONICAL_LABELS)}
     train, val = set(metrics["train_speakers"]), set(metrics["val_speakers"])
     assert not train & val and train | val == {f"ravdess:0{i}" for i in range(1, 5)}
     assert metrics["n_train_clips"] == 16 * len(train) and metrics["n_val_clips"] == 16 * len(val)

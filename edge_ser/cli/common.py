@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edge_ser.corpora import AUTO, CORPORA
+from edge_ser.labels import BALANCES, LOSSES
 
 CORPUS_CHOICES = (AUTO, *CORPORA)
 
@@ -70,6 +71,48 @@ def add_corpus_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_data_dirs_arguments(parser: argparse.ArgumentParser) -> None:
+    """``DATA_DIR [DATA_DIR ...]`` and ``--corpus`` once for all or once per directory."""
+    parser.add_argument(
+        "data_dirs",
+        type=existing_path,
+        nargs="+",
+        metavar="DATA_DIR",
+        help="folder of labelled audio files (searched recursively), or a CSV manifest; "
+        "several: one corpus each",
+    )
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        choices=CORPUS_CHOICES,
+        help="corpus naming convention (default: detect); give it once for every DATA_DIR "
+        "or once per DATA_DIR, in order",
+    )
+
+
+def corpus_names(args: argparse.Namespace) -> list[str]:
+    """The ``--corpus`` values of ``add_data_dirs_arguments`` (default: detect)."""
+    return args.corpus or [AUTO]
+
+
+def add_training_choices_arguments(parser: argparse.ArgumentParser) -> None:
+    """How several corpora are sampled and how labels one corpus lacks enter the loss."""
+    parser.add_argument(
+        "--loss",
+        choices=LOSSES,
+        default=None,
+        help="restricted (default): each clip's softmax runs over its corpus's labels only; "
+        "pooled: over every label",
+    )
+    parser.add_argument(
+        "--balance",
+        choices=BALANCES,
+        default=None,
+        help="corpus (default): each label's training crops split evenly over the corpora "
+        "that have it; label: drawn from all of the label's clips",
+    )
+
+
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
@@ -123,14 +166,39 @@ def print_json(data: object) -> None:
 
 
 def print_scores_table(report: dict) -> None:
-    """Per-label recall/precision/F1 table followed by the headline metrics."""
-    print(f"{'label':<10} {'clips':>6} {'recall':>7} {'precision':>9} {'f1':>6}")
-    for label, s in report["per_class"].items():
-        print(
-            f"{label:<10} {s['support']:>6} {s['recall']:>7.3f} {s['precision']:>9.3f} "
-            f"{s['f1']:>6.3f}"
+    """Per-label recall/precision/F1 and predicted shares, then the headline metrics: strict
+    (argmax over every model label) and restricted (over the labels the data has)."""
+    restricted = report.get("restricted")
+    print(
+        f"{'label':<10} {'clips':>6} {'recall':>7} {'precision':>9} {'f1':>6} "
+        f"{'true %':>7} {'predicted %':>11}"
+    )
+    for label in report["labels"]:
+        s = report["per_class"].get(label)
+        cells = (
+            f"{s['support']:>6} {s['recall']:>7.3f} {s['precision']:>9.3f} {s['f1']:>6.3f}"
+            if s
+            else f"{0:>6} {'-':>7} {'-':>9} {'-':>6}"
         )
+        shares = ""
+        if "predicted_share" in report:
+            shares = (
+                f" {100 * report['true_share'][label]:>7.1f} "
+                f"{100 * report['predicted_share'][label]:>11.1f}"
+            )
+        print(f"{label:<10} {cells}{shares}")
     print(
         f"\n{report['n_clips']} clips: accuracy {report['accuracy']:.3f}, "
         f"UAR {report['uar']:.3f}, macro-F1 {report['macro_f1']:.3f}"
     )
+    if restricted:
+        print(
+            f"restricted to the labels present: accuracy {restricted['accuracy']:.3f}, "
+            f"UAR {restricted['uar']:.3f}, macro-F1 {restricted['macro_f1']:.3f}"
+        )
+        for name, part in (("strict", report), ("restricted", restricted)):
+            if part["collapse"]:
+                print(
+                    f"collapse ({name}): {', '.join(part['collapse'])} predicted more than twice "
+                    "as often as they occur"
+                )

@@ -5,22 +5,21 @@ from __future__ import annotations
 import argparse
 
 from edge_ser.cli.common import (
-    add_corpus_argument,
-    add_data_dir_argument,
+    add_data_dirs_arguments,
     add_json_argument,
     add_model_argument,
+    corpus_names,
     print_json,
     print_scores_table,
     show_progress,
 )
 
-HELP = "score a model (default: bundled) on a labelled corpus, clip level"
+HELP = "score a model (default: bundled) on one or more labelled corpora, clip level"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_data_dir_argument(parser)
+    add_data_dirs_arguments(parser)
     add_model_argument(parser)
-    add_corpus_argument(parser)
     add_json_argument(parser)
 
 
@@ -29,11 +28,15 @@ def run(args: argparse.Namespace) -> int:
     from edge_ser.runtimes.open_model import open_model
 
     runtime = open_model(args.model).runtime
-    report = evaluate(runtime, args.data_dir, args.corpus, progress=show_progress())
+    report = evaluate(runtime, args.data_dirs, corpus_names(args), progress=show_progress())
     if args.json:
         print_json(report)
         return 0
     print_scores_table(report)
+    if len(report["per_corpus"]) > 1:
+        for name, part in report["per_corpus"].items():
+            print(f"\n{name}:")
+            print_scores_table(part)
     if report["skipped"]:
         print(f"skipped {len(report['skipped'])} files:")
         for item in report["skipped"]:

@@ -9,21 +9,21 @@ from pathlib import Path
 from edge_ser.atomic import check_target
 from edge_ser.bundle import RUN_OUTPUT
 from edge_ser.cli.common import (
-    add_corpus_argument,
-    add_data_dir_argument,
+    add_data_dirs_arguments,
     add_epochs_argument,
     add_patience_argument,
     add_seed_argument,
+    add_training_choices_arguments,
+    corpus_names,
     non_negative_float,
     show_progress,
 )
 
-HELP = "train a model on a labelled corpus with a speaker-independent validation split"
+HELP = "train a model on one or more labelled corpora with a speaker-independent validation split"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_data_dir_argument(parser)
-    add_corpus_argument(parser)
+    add_data_dirs_arguments(parser)
     parser.add_argument(
         "--out",
         type=Path,
@@ -51,21 +51,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="ALPHA",
         help="blend patch pairs with weights ~ Beta(ALPHA, ALPHA) (default 0: off)",
     )
+    add_training_choices_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     check_target(args.out, RUN_OUTPUT, args.force)
     from edge_ser.train import TrainConfig, train_run
 
-    config = TrainConfig.with_overrides(args.seed, args.epochs, args.patience, args.mixup)
+    config = TrainConfig.with_overrides(
+        args.seed, args.epochs, args.patience, args.mixup, args.loss, args.balance
+    )
 
     def log(line: str) -> None:
         print(line, file=sys.stderr)
 
     summary = train_run(
-        args.data_dir,
+        args.data_dirs,
         args.out,
-        corpus=args.corpus,
+        corpus=corpus_names(args),
         config=config,
         val_speakers=args.val_speakers,
         progress=show_progress(),

@@ -1,7 +1,8 @@
 """Corpus adapters: turn a data directory into labelled, speaker-tagged clips.
 
 ``discover(data_dir, corpus="auto")`` returns a ``CorpusScan`` of ``Clip`` records (and the
-``Skipped`` files with reasons); ``split_by_speakers`` and ``speaker_folds`` hold out whole
+``Skipped`` files with reasons), ``discover_all`` one per directory with corpus-namespaced
+speakers; ``split_by_speakers`` and ``speaker_folds`` hold out whole
 speakers. One module per corpus naming convention: ``ravdess``, ``tess``, ``cremad``,
 ``emodb``, ``folders`` (``DIR/<label>/[<speaker>/]file``) and ``manifest`` (CSV).
 """
@@ -16,8 +17,8 @@ from edge_ser.corpora.base import (
     audio_files,
     canonical_label,
 )
-from edge_ser.corpora.registry import AUTO, CORPORA, PARSERS, discover
-from edge_ser.corpora.splits import speaker_folds, split_by_speakers
+from edge_ser.corpora.registry import AUTO, CORPORA, PARSERS, discover, discover_all
+from edge_ser.corpora.splits import corpus_folds, speaker_folds, split_by_speakers
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -31,7 +32,9 @@ __all__ = [
     "Skipped",
     "audio_files",
     "canonical_label",
+    "corpus_folds",
     "discover",
+    "discover_all",
     "speaker_folds",
     "split_by_speakers",
 ]

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from edge_ser.corpora import cremad, emodb, folders, manifest, ravdess, tess
-from edge_ser.corpora.base import AUDIO_EXTENSIONS, Clip, CorpusScan, Skipped, audio_files
+from edge_ser.corpora.base import (
+    AUDIO_EXTENSIONS,
+    UNKNOWN_SPEAKER,
+    Clip,
+    CorpusScan,
+    Skipped,
+    audio_files,
+)
 from edge_ser.errors import DataError
 
 Parser = Callable[[Path, Path], Clip | Skipped]
@@ -90,3 +99,52 @@ def _require_clips(scan: CorpusScan, auto_detected: bool) -> CorpusScan:
             example = f" (e.g. '{scan.skipped[0].path}': {scan.skipped[0].reason})"
         raise DataError(f"no usable {scan.corpus} clips in '{scan.root}'{example}")
     return scan
+
+
+def discover_all(
+    data_dirs: Sequence[str | os.PathLike[str]], corpora: Sequence[str] = (AUTO,)
+) -> list[CorpusScan]:
+    """Scan several data directories, each with its own adapter.
+
+    ``corpora`` names one adapter (or ``"auto"``) for every directory, or one per directory,
+    in order. With more than one directory, each scan's corpus name is made unique (a second
+    ``folders`` directory is ``folders-2``) and set on its clips, and speakers are namespaced
+    by it (``folders:anna``; ``ravdess:01`` stays as it is), so two corpora never share a
+    speaker. One directory is scanned exactly as ``discover`` does.
+
+    Raises
+    ------
+    DataError
+        When the number of adapters fits neither rule, a directory is given twice, or any
+        directory fails ``discover``.
+    """
+    if not data_dirs:
+        raise DataError("no data directory given")
+    if len(corpora) not in (1, len(data_dirs)):
+        raise DataError(
+            f"--corpus was given {len(corpora)} times for {len(data_dirs)} data directories; "
+            "give it once for all of them or once per directory, in order"
+        )
+    names = list(corpora) * len(data_dirs) if len(corpora) == 1 else list(corpora)
+    resolved = [os.path.realpath(d) for d in data_dirs]
+    repeated = [str(d) for d, r in zip(data_dirs, resolved, strict=True) if resolved.count(r) > 1]
+    if repeated:
+        raise DataError(f"data directory '{repeated[0]}' is given more than once")
+    scans = [discover(d, name) for d, name in zip(data_dirs, names, strict=True)]
+    if len(scans) > 1:
+        seen: Counter[str] = Counter()
+        for scan in scans:
+            seen[scan.corpus] += 1
+            unique = scan.corpus if seen[scan.corpus] == 1 else f"{scan.corpus}-{seen[scan.corpus]}"
+            scan.clips = [_namespaced(clip, scan.corpus, unique) for clip in scan.clips]
+            scan.corpus = unique
+    return scans
+
+
+def _namespaced(clip: Clip, adapter: str, corpus: str) -> Clip:
+    """``clip`` in corpus ``corpus``, its speaker prefixed by that name."""
+    speaker = clip.speaker
+    if speaker != UNKNOWN_SPEAKER:
+        speaker = speaker.removeprefix(f"{adapter}:")
+        speaker = f"{corpus}:{speaker}"
+    return replace(clip, corpus=corpus, speaker=speaker)

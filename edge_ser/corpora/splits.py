@@ -66,25 +66,44 @@ def speaker_folds(
 
     Every speaker is in exactly one test fold. Speakers are shuffled with ``seed`` and then
     dealt, largest first, to the fold with the fewest clips so far, which balances the
-    folds' clip counts.
+    folds' clip counts. Each corpus's speakers are dealt on their own, so with several
+    corpora every fold tests on speakers of each (when the corpus has ``k`` speakers).
     """
     if k < 2:
         raise DataError(f"cross-validation needs at least 2 folds, got {k}")
-    speakers = _speakers(clips, needed=k, purpose=f"{k}-fold cross-validation")
-    counts = Counter(clip.speaker for clip in clips)
-    shuffled = random.Random(seed).sample(speakers, len(speakers))
+    _speakers(clips, needed=k, purpose=f"{k}-fold cross-validation")
     fold_of: dict[str, int] = {}
-    totals = [0] * k
-    for speaker in sorted(shuffled, key=lambda name: -counts[name]):  # stable: ties stay shuffled
-        fold = totals.index(min(totals))
-        fold_of[speaker] = fold
-        totals[fold] += counts[speaker]
+    for corpus in sorted({clip.corpus for clip in clips}):
+        counts = Counter(clip.speaker for clip in clips if clip.corpus == corpus)
+        speakers = sorted(counts)
+        shuffled = random.Random(seed).sample(speakers, len(speakers))
+        totals = [0] * k
+        for speaker in sorted(shuffled, key=lambda name: -counts[name]):  # ties stay shuffled
+            fold = totals.index(min(totals))
+            fold_of[speaker] = fold
+            totals[fold] += counts[speaker]
     return [
         (
             [clip for clip in clips if fold_of[clip.speaker] != fold],
             [clip for clip in clips if fold_of[clip.speaker] == fold],
         )
         for fold in range(k)
+    ]
+
+
+def corpus_folds(clips: Sequence[Clip]) -> list[tuple[list[Clip], list[Clip]]]:
+    """Leave-one-corpus-out ``(train, test)`` folds, one per corpus in sorted order."""
+    names = sorted({clip.corpus for clip in clips})
+    if len(names) < 2:
+        raise DataError(
+            f"leave-one-corpus-out needs at least 2 corpora (data directories), got {len(names)}"
+        )
+    return [
+        (
+            [clip for clip in clips if clip.corpus != name],
+            [clip for clip in clips if clip.corpus == name],
+        )
+        for name in names
     ]
 
 

@@ -1,0 +1,189 @@
+"""Several corpora at once: loading, corpus-balanced crops, the restricted loss, training on
+two directories, leave-one-corpus-out, multi-directory evaluation and
+``benchmarks/cross_corpus.py``, on small generated corpora (RAVDESS- and EMO-DB-named)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audio_factory import write_audio
+from conftest import emotion_signal, write_emotion_corpus
+
+from edge_ser import corpora
+from edge_ser.cli import main
+from edge_ser.errors import DataError
+from edge_ser.model import RestrictedCrossentropy
+from edge_ser.train import LabelledClips, load_labelled_clips, sample_crops_with_sources
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "cross_corpus.py"
+EMODB_LETTERS = {"angry": "W", "disgust": "E", "fearful": "A", "happy": "F", "sad": "T",
+                 "neutral": "N"}  # fmt: skip
+
+
+def write_emodb_corpus(root: Path, speakers=(11, 12, 13, 14), takes: int = 2) -> None:
+    """EMO-DB-named clips (``11a01Wa.wav``) of ``emotion_signal``, six labels, plus boredom."""
+    for speaker in speakers:
+        for label, letter in EMODB_LETTERS.items():
+            for take in range(takes):
+                signal = emotion_signal(label, speaker, take)
+                write_audio(root / f"{speaker:02d}a0{take + 1}{letter}a.wav", signal)
+        write_audio(root / f"{speaker:02d}a01La.wav", emotion_signal("calm", speaker, 0))
+
+
+@pytest.fixture(scope="module")
+def two_corpora(tmp_path_factory) -> tuple[Path, Path]:
+    """RAVDESS names, 4 speakers x 8 labels x 2 clips; EMO-DB names, 4 speakers x 6 x 2."""
+    ravdess = tmp_path_factory.mktemp("ravdess")
+    write_emotion_corpus(ravdess)
+    emodb = tmp_path_factory.mktemp("emodb")
+    write_emodb_corpus(emodb)
+    return ravdess, emodb
+
+
+def test_each_directory_is_read_with_its_own_adapter_and_speakers_are_namespaced(
+    two_corpora, tmp_path
+):
+    ravdess, emodb = two_corpora
+    data, skipped = load_labelled_clips([ravdess, emodb], progress=False)
+    assert data.corpora == ["emodb", "ravdess"]
+    assert data.labels == ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust",
+                           "surprised")  # fmt: skip
+    assert data.corpus_labels["emodb"] == ("neutral", "happy", "sad", "angry", "fearful", "disgust")
+    assert len(data.corpus_labels["ravdess"]) == 8
+    emodb_speakers = {s for s in data.speakers if s.startswith("emodb:")}
+    assert emodb_speakers == {"emodb:11", "emodb:12", "emodb:13", "emodb:14"}
+    assert [s.reason for s in skipped] == ["EMO-DB emotion L (boredom) has no canonical label"] * 4
+    mask = data.label_mask()
+    emodb_rows = [i for i, c in enumerate(data.clips) if c.corpus == "emodb"]
+    assert not mask[emodb_rows][:, [1, 7]].any() and mask[emodb_rows][:, [0, 2, 3]].all()
+    # Two folders corpora: unique names, speakers namespaced, never shared.
+    for name in ("a", "b"):
+        write_audio(tmp_path / name / "sad" / "anna" / "x.wav", emotion_signal("sad", 1, 0))
+    scans = corpora.discover_all([tmp_path / "a", tmp_path / "b"])
+    assert [s.corpus for s in scans] == ["folders", "folders-2"]
+    assert [s.clips[0].speaker for s in scans] == ["folders:anna", "folders-2:anna"]
+
+
+def test_corpus_arguments_must_match_the_directories(two_corpora):
+    ravdess, emodb = two_corpora
+    with pytest.raises(DataError, match="once per directory"):
+        corpora.discover_all([ravdess, emodb], ["ravdess", "emodb", "tess"])
+    with pytest.raises(DataError, match="more than once"):
+        corpora.discover_all([ravdess, ravdess])
+    scans = corpora.discover_all([ravdess, emodb], ["ravdess", "emodb"])
+    assert [s.auto_detected for s in scans] == [False, False]
+
+
+def test_crops_are_balanced_over_corpora_within_each_label(two_corpora):
+    data, _ = load_labelled_clips(list(two_corpora), progress=False)
+    x, y, sources = sample_crops_with_sources(data, 10, np.random.default_rng(0), "corpus")
+    names = np.array([data.clips[i].corpus for i in sources])
+    assert np.bincount(y).tolist() == [10] * 8
+    happy, calm = data.labels.index("happy"), data.labels.index("calm")
+    assert (names[y == happy] == "emodb").sum() == 5  # split evenly between the two corpora
+    assert (names[y == calm] == "ravdess").all()  # only RAVDESS has calm
+    assert all(data.clips[s].label == data.labels[t] for s, t in zip(sources, y, strict=True))
+    # With one EMO-DB speaker left, "label" draws from all of a label's clips, so the larger
+    # corpus dominates (8 of 10 happy clips are RAVDESS); "corpus" still splits evenly.
+    dropped = {"emodb:12", "emodb:13", "emodb:14"}
+    few = data.subset([i for i, c in enumerate(data.clips) if c.speaker not in dropped])
+    assert sum(c.corpus == "emodb" and c.label == "happy" for c in few.clips) == 2
+    for balance, share in (("label", 0.8), ("corpus", 0.5)):
+        _, y, sources = sample_crops_with_sources(few, 400, np.random.default_rng(0), balance)
+        names = np.array([few.clips[i].corpus for i in sources])
+        assert (names[y == happy] == "ravdess").mean() == pytest.approx(share, abs=0.06)
+
+
+def test_restricted_loss_ignores_labels_the_corpus_lacks():
+    probs = np.array([[0.2, 0.5, 0.3], [0.2, 0.5, 0.3]], dtype=np.float32)
+    one_hot = np.array([[1, 0, 0], [1, 0, 0]], dtype=np.float32)
+    mask = np.array([[1, 0, 1], [1, 1, 1]], dtype=np.float32)
+    targets = np.concatenate([one_hot, mask], 1)
+    loss = np.asarray(RestrictedCrossentropy(0.0).call(targets, probs))
+    # Row 1: softmax over labels 0 and 2 only = 0.2 / 0.5; row 2: plain cross-entropy.
+    np.testing.assert_allclose(loss, [-np.log(0.4), -np.log(0.2)], rtol=1e-5)
+    smoothed = np.asarray(RestrictedCrossentropy(0.1).call(targets, probs))
+    np.testing.assert_allclose(smoothed[0], -(0.95 * np.log(0.4) + 0.05 * np.log(0.6)), rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_train_and_leave_one_corpus_out_on_two_directories(two_corpora, tmp_path, capsys):
+    ravdess, emodb = two_corpora
+    small = ["--epochs", "2", "--seed", "0"]
+    out = tmp_path / "run"
+    assert main(["train", str(ravdess), str(emodb), "--out", str(out), *small]) == 0
+    info = json.loads((out / "model.json").read_text())
+    assert info["corpus"] == "emodb+ravdess" and info["config"]["loss"] == "restricted"
+    assert {s.split(":")[0] for s in info["val_speakers"]} == {"emodb", "ravdess"}
+    capsys.readouterr()
+    argv = ["cv", str(ravdess), str(emodb), "--by", "corpus", "--json", *small]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["by"] == "corpus" and summary["folds"] == 2
+    first, second = summary["fold_reports"]  # test emodb, then test ravdess
+    assert set(first["per_corpus"]) == {"emodb"} and len(first["labels"]) == 8
+    assert set(second["per_corpus"]) == {"ravdess"} and len(second["labels"]) == 6
+    assert second["n_clips"] == 4 * 6 * 2  # RAVDESS calm and surprised: unknown to the model
+    for report in summary["fold_reports"]:
+        assert report["restricted"]["uar"] >= 0 and "collapse" in report
+    assert summary["uar_restricted"]["folds"] == [r["restricted"]["uar"] for r in (first, second)]
+    # evaluate on both directories: pooled, per corpus, strict and restricted.
+    argv = ["evaluate", str(ravdess), str(emodb), "--model", str(out), "--json"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["per_corpus"]) == {"emodb", "ravdess"} and report["corpus"] == "ravdess+emodb"
+    assert report["n_clips"] == 4 * 16 + 4 * 12
+    assert main(["evaluate", str(ravdess), str(emodb), "--model", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "restricted to the labels present" in text and "\nemodb:\n" in text
+
+
+@pytest.fixture(scope="module")
+def cross_corpus_benchmark():
+    spec = importlib.util.spec_from_file_location("cross_corpus_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cross_corpus_benchmark_scores_every_protocol(
+    cross_corpus_benchmark, two_corpora, tmp_path
+):
+    ravdess, emodb = two_corpora
+    json_path, markdown_path = tmp_path / "cc.json", tmp_path / "cc.md"
+    argv = ["--ravdess", str(ravdess), "--emodb", str(emodb), "--folds", "2"]
+    argv += ["--methods", "mfcc-svm", "summary-mlp", "--json", str(json_path)]
+    argv += ["--markdown", str(markdown_path)]
+    assert cross_corpus_benchmark.main(argv) == 0
+    report = json.loads(json_path.read_text())
+    for row in ("mfcc-svm", "summary-mlp"):
+        result = report["results"][row]
+        assert set(result) == {"ravdess->emodb", "emodb->ravdess", "ravdess-cv", "emodb-cv"}
+        assert len(result["ravdess-cv"]["folds"]) == 2
+        # The generated labels differ in pitch and spectral peak: far above chance.
+        assert result["ravdess-cv"]["all"]["uar"]["mean"] > 0.5
+        to_emodb = result["ravdess->emodb"]["folds"][0]
+        assert to_emodb["n_clips"] == 4 * 12
+        assert to_emodb["uar_restricted"] >= to_emodb["uar"] - 1e-9
+        assert result["emodb->ravdess"]["folds"][0]["n_clips"] == 4 * 12  # six shared labels
+    markdown = markdown_path.read_text()
+    assert "ravdess->emodb" in markdown and "Reproduce:" in markdown
+
+
+def test_cross_corpus_benchmark_refuses_an_unknown_setting(cross_corpus_benchmark, capsys):
+    assert cross_corpus_benchmark.main(["--methods", "edge-ser", "--set", "nope=1"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --set: TrainConfig has no field 'nope'"
+
+
+def test_labelled_clips_keep_corpus_labels_in_subsets(two_corpora):
+    data, _ = load_labelled_clips(list(two_corpora), progress=False)
+    part = data.subset([i for i, c in enumerate(data.clips) if c.corpus == "emodb"][:3])
+    assert isinstance(part, LabelledClips) and part.corpus_labels == data.corpus_labels
+    reduced = part.with_present_labels()
+    assert set(reduced.labels) == {c.label for c in part.clips}

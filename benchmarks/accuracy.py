@@ -45,7 +45,11 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_ser import audio, corpora
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import egemaps  # noqa: E402  (eGeMAPS functionals, in a process without TensorFlow)
+
+from edge_ser import audio, corpora  # noqa: E402
 from edge_ser.bench.output import benchmark_main
 from edge_ser.features import FeatureCache
 from edge_ser.metrics import Scores, score
@@ -115,29 +119,19 @@ def classic_features(waveform: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def egemaps_functionals(waveform: np.ndarray) -> np.ndarray:
-    """The 88 eGeMAPSv02 functionals of openSMILE (``pip install -e .[bench]``), float32."""
-    import opensmile
-
-    smile = opensmile.Smile(
-        feature_set=opensmile.FeatureSet.eGeMAPSv02,
-        feature_level=opensmile.FeatureLevel.Functionals,
-    )
-    return smile.process_signal(waveform, SR).to_numpy()[0].astype(np.float32)
-
-
-def load_classic_features(clips: list, egemaps: bool = False) -> dict[str, np.ndarray]:
-    """``classic_features`` of every clip (and ``egemaps`` functionals when asked), stacked:
+def load_classic_features(clips: list, with_egemaps: bool = False) -> dict[str, np.ndarray]:
+    """``classic_features`` of every clip (and eGeMAPS functionals when asked), stacked:
     name -> ``(n_clips, ...)``."""
     rows = []
     for i, clip in enumerate(clips, start=1):
-        waveform = audio.load(clip.path, target_sr=SR)
-        rows.append(classic_features(waveform))
-        if egemaps:
-            rows[-1]["egemaps"] = egemaps_functionals(waveform)
+        rows.append(classic_features(audio.load(clip.path, target_sr=SR)))
         if i % 100 == 0 or i == len(clips):
             log(f"classic features: {i}/{len(clips)} clips")
-    return {name: np.stack([row[name] for row in rows]) for name in rows[0]}
+    features = {name: np.stack([row[name] for row in rows]) for name in rows[0]}
+    if with_egemaps:
+        log(f"eGeMAPS functionals of {len(clips)} clips")
+        features["egemaps"] = egemaps.functionals([clip.path for clip in clips])
+    return features
 
 
 # --- the methods ---------------------------------------------------------------------------

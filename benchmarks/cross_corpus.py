@@ -196,7 +196,8 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     results: dict[str, dict[str, list]] = {}
     seconds: dict[str, float] = {}
     for protocol in args.protocols:
-        for number, test in enumerate(protocol_folds(data, protocol, args.folds, args.seed), 1):
+        folds = protocol_folds(data, protocol, args.folds, args.seed)[: args.max_folds]
+        for number, test in enumerate(folds, 1):
             train = fold_indices(data, protocol, test)
             corpus, fold = fold_corpus(data, classic, config, train, test)
             fold.number = number
@@ -227,6 +228,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "n_skipped": len(skipped),
         "protocols": args.protocols,
         "folds": args.folds,
+        "max_folds": args.max_folds,
         "seed": args.seed,
         "methods": args.methods,
         "settings": args.set,
@@ -306,7 +308,8 @@ def to_markdown(report: dict) -> str:
         "labels, boredom left out). Each cell: UAR strict (argmax over the labels the model "
         "was trained on) / restricted (argmax over the labels the test corpus has); "
         f"`-cv`: {report['folds']}-fold leave-speakers-out (seed {report['seed']}), mean over "
-        "folds; `a->b`: trained on every speaker of a, tested on b. Collapse: a label predicted "
+        + (f"the first {report['max_folds']} " if report.get("max_folds") else "")
+        + "folds; `a->b`: trained on every speaker of a, tested on b. Collapse: a label predicted "
         "more than twice as often as it occurs (strict argmax) in some fold.",
         "",
         "| method | " + " | ".join(heading) + " |",
@@ -341,7 +344,8 @@ def to_markdown(report: dict) -> str:
         "Reproduce: `python benchmarks/cross_corpus.py --protocols "
         + " ".join(report["protocols"])
         + f" --methods {' '.join(report['methods'])} --folds {report['folds']} "
-        f"--seed {report['seed']} --epochs {config['epochs']} --loss {config['loss']} "
+        + (f"--max-folds {report['max_folds']} " if report.get("max_folds") else "")
+        + f"--seed {report['seed']} --epochs {config['epochs']} --loss {config['loss']} "
         f"--balance {config['balance']}"
         + "".join(f" --set {s}" for s in report["settings"])
         + "`.",
@@ -358,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--folds", type=int, default=5, help="leave-speakers-out folds")
+    parser.add_argument(
+        "--max-folds", type=int, default=None, help="run only the first N folds (screening)"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="edge-ser CNN epochs")
     parser.add_argument("--loss", choices=("restricted", "pooled"), default=None)
     parser.add_argument("--balance", choices=("corpus", "label"), default=None)

@@ -39,7 +39,7 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,16 +119,18 @@ def classic_features(waveform: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def load_classic_features(clips: list, with_egemaps: bool = False) -> dict[str, np.ndarray]:
-    """``classic_features`` of every clip (and eGeMAPS functionals when asked), stacked:
-    name -> ``(n_clips, ...)``."""
-    rows = []
-    for i, clip in enumerate(clips, start=1):
-        rows.append(classic_features(audio.load(clip.path, target_sr=SR)))
-        if i % 100 == 0 or i == len(clips):
-            log(f"classic features: {i}/{len(clips)} clips")
-    features = {name: np.stack([row[name] for row in rows]) for name in rows[0]}
-    if with_egemaps:
+def load_classic_features(clips: list, methods: Sequence[str]) -> dict[str, np.ndarray]:
+    """The per-clip inputs ``methods`` need, stacked: name -> ``(n_clips, ...)``:
+    ``classic_features`` (librosa) and ``egemaps`` (openSMILE functionals)."""
+    features: dict[str, np.ndarray] = {}
+    if set(methods) & LIBROSA_METHODS:
+        rows = []
+        for i, clip in enumerate(clips, start=1):
+            rows.append(classic_features(audio.load(clip.path, target_sr=SR)))
+            if i % 100 == 0 or i == len(clips):
+                log(f"classic features: {i}/{len(clips)} clips")
+        features = {name: np.stack([row[name] for row in rows]) for name in rows[0]}
+    if "egemaps-svm" in methods:
         log(f"eGeMAPS functionals of {len(clips)} clips")
         features["egemaps"] = egemaps.functionals([clip.path for clip in clips])
     return features
@@ -282,6 +284,7 @@ METHODS: dict[str, tuple[Method, bool]] = {  # name -> (method, needs the classi
     "edge-ser": (edge_ser_cnn, False),
 }
 DEFAULT_METHODS = ("mfcc-svm", "summary-mlp", "mfcc-conv1d", "edge-ser")
+LIBROSA_METHODS = {"mfcc-svm", "summary-mlp", "mfcc-conv1d"}
 METHOD_OF_ROW = {FLOAT_ROW: "edge-ser", INT8_ROW: "edge-ser"}  # other rows: row = method
 DESCRIPTIONS = {
     "mfcc-svm": "40 MFCC means + SVM (RBF, standardised)",
@@ -323,7 +326,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     data, skipped = load_labelled_clips(args.data_dir, cache=FeatureCache(), progress=False)
     corpus = Corpus(data, config)
     if any(METHODS[name][1] for name in args.methods):
-        corpus.classic = load_classic_features(data.clips, "egemaps-svm" in args.methods)
+        corpus.classic = load_classic_features(data.clips, args.methods)
     folds = make_folds(data, args.folds, args.seed)
     fold_scores: dict[str, list[Scores]] = {}
     seconds: dict[str, float] = {}

@@ -192,7 +192,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         raise EdgeSerError(f"expected the corpora ravdess and emodb, got {data.corpora}")
     classic = {}
     if any(m != "edge-ser" for m in args.methods):
-        classic = accuracy.load_classic_features(data.clips, "egemaps-svm" in args.methods)
+        classic = accuracy.load_classic_features(data.clips, args.methods)
     results: dict[str, dict[str, list]] = {}
     seconds: dict[str, float] = {}
     for protocol in args.protocols:

@@ -187,3 +187,17 @@ def test_labelled_clips_keep_corpus_labels_in_subsets(two_corpora):
     assert isinstance(part, LabelledClips) and part.corpus_labels == data.corpus_labels
     reduced = part.with_present_labels()
     assert set(reduced.labels) == {c.label for c in part.clips}
+
+
+def test_egemaps_functionals_run_beside_tensorflow(tmp_path):
+    pytest.importorskip("opensmile", reason="opensmile not installed (pip install -e .[bench])")
+    sys.path.insert(0, str(SCRIPT.parent))
+    import egemaps
+    import tensorflow  # noqa: F401  (openSMILE in this process would crash beside it)
+
+    paths = [tmp_path / f"{i}.wav" for i in range(2)]
+    for i, path in enumerate(paths):
+        write_audio(path, emotion_signal(("sad", "angry")[i], 1, 0))
+    features = egemaps.functionals(paths)
+    assert features.shape == (2, 88) and np.isfinite(features).all()
+    assert not np.allclose(features[0], features[1])

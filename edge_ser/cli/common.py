@@ -53,15 +53,6 @@ def existing_path(text: str) -> Path:
     return path
 
 
-def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "data_dir",
-        type=existing_path,
-        metavar="DATA_DIR",
-        help="folder of labelled audio files (searched recursively), or a CSV manifest",
-    )
-
-
 def add_corpus_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--corpus",

@@ -60,8 +60,9 @@ bundled-model: setup
 	$(BIN)/python benchmarks/accuracy.py $(RAVDESS) --folds 5 \
 		--json benchmarks/accuracy.json --markdown benchmarks/accuracy.md
 	$(BIN)/python benchmarks/robustness.py $(RAVDESS) --models runs/ravdess --json runs/robustness.json
-	$(BIN)/python -m edge_ser.promote runs/ravdess --cv benchmarks/accuracy.json \
-		--robustness runs/robustness.json
+	$(BIN)/edge-ser export --model runs/ravdess --out runs/ravdess-int8 --formats tflite-int8 --force
+	$(BIN)/python -m edge_ser.promote runs/ravdess --export runs/ravdess-int8 \
+		--cv benchmarks/accuracy.json --robustness runs/robustness.json
 
 clean:
 	rm -rf $(DIST) build *.egg-info .pytest_cache .ruff_cache

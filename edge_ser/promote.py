@@ -1,10 +1,13 @@
 """Install a training run as the bundled default model (``edge_ser/bundled/``).
 
-``python -m edge_ser.promote RUN_DIR [--cv CV_JSON] [--robustness JSON]`` copies the files a
-model directory needs (model, description, calibration and parity patches) and rewrites the
-model card, adding the cross-validation figures from ``edge-ser cv --json`` (or
-``benchmarks/accuracy.py --json``) and the figures under altered recording conditions from
-``benchmarks/robustness.py --json`` when given.
+``python -m edge_ser.promote RUN_DIR --export EXPORT_DIR [--cv CV_JSON] [--robustness JSON]``
+copies the files a model directory needs (model, description, calibration and parity
+patches) and rewrites the model card, adding the cross-validation figures from
+``edge-ser cv --json`` (or ``benchmarks/accuracy.py --json``) and the figures under altered
+recording conditions from ``benchmarks/robustness.py --json`` when given. ``--export`` installs
+the int8 TFLite of an ``edge-ser export`` of the same model (with its ``labels.txt`` and a
+manifest listing only it): the fast default of ``predict`` and ``Recognizer.load()``. Without
+RUN_DIR only that int8 model is installed, for the model already bundled.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import json
 import shutil
 from pathlib import Path
 
+from edge_ser.artifacts import layout
+from edge_ser.artifacts.manifest import check_artifacts, read_manifest
 from edge_ser.bundle import (
     BUNDLED_DIR,
     CALIBRATION_FILE,
@@ -82,9 +87,46 @@ def promote(
     (target / CARD_FILE).write_text(model_card(info, cross_validation, robustness))
 
 
+def install_int8(export_dir: Path, target: Path = BUNDLED_DIR) -> str:
+    """Copy an export's int8 TFLite and labels into the model directory ``target``, with a
+    manifest that lists only the int8 artifact; return the model id.
+
+    The export must be of ``target``'s model, intact (checksums) and have passed parity.
+    """
+    manifest = read_manifest(export_dir)
+    check_artifacts(export_dir, manifest)
+    model_id = ModelBundle.load(target).model_id
+    if manifest["model_id"] != model_id:
+        raise EdgeSerError(
+            f"'{export_dir}' is an export of {manifest['model_id']}, not of {model_id}"
+        )
+    if layout.INT8_TFLITE not in manifest["artifacts"]:
+        raise EdgeSerError(f"'{export_dir}' has no {layout.INT8_TFLITE}")
+    if not manifest.get("parity", {}).get("passed"):
+        raise EdgeSerError(f"'{export_dir}' did not pass parity at export")
+    manifest["artifacts"] = {layout.INT8_TFLITE: manifest["artifacts"][layout.INT8_TFLITE]}
+    parity = manifest["parity"]
+    parity["artifacts"] = {
+        key: value
+        for key, value in parity.get("artifacts", {}).items()
+        if key.startswith(layout.INT8_TFLITE)
+    }
+    for name in (layout.INT8_TFLITE, layout.LABELS_TXT):
+        shutil.copyfile(Path(export_dir) / name, target / name)
+    (target / layout.MANIFEST_JSON).write_text(json.dumps(manifest, indent=2) + "\n")
+    return model_id
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m edge_ser.promote", description=__doc__)
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run_dir", type=Path, nargs="?", help="training run to bundle")
+    parser.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        metavar="EXPORT_DIR",
+        help="edge-ser export of the model (with tflite-int8): installs its int8 TFLite",
+    )
     parser.add_argument(
         "--cv",
         type=Path,
@@ -95,9 +137,15 @@ def main(argv: list[str] | None = None) -> int:
         "--robustness", type=Path, default=None, help="JSON of benchmarks/robustness.py --json"
     )
     args = parser.parse_args(argv)
-    cross_validation = load_cross_validation(args.cv) if args.cv else None
-    promote(args.run_dir, cross_validation, robustness_path=args.robustness)
-    print(f"bundled model is now {args.run_dir}")
+    if args.run_dir is None and args.export is None:
+        parser.error("give RUN_DIR, --export EXPORT_DIR or both")
+    if args.run_dir is not None:
+        cross_validation = load_cross_validation(args.cv) if args.cv else None
+        promote(args.run_dir, cross_validation, robustness_path=args.robustness)
+        print(f"bundled model is now {args.run_dir}")
+    if args.export is not None:
+        model_id = install_int8(args.export)
+        print(f"bundled int8 TFLite of {model_id} installed from {args.export}")
     return 0
 
 

@@ -4,7 +4,7 @@
 
     from edge_ser import Recognizer
 
-    recognizer = Recognizer.load()                  # bundled model, or a .tflite / DIST / ...
+    recognizer = Recognizer.load()                  # bundled int8 model, or a .tflite / DIST / ...
     result = recognizer.predict_file("clip.wav")
     print(result.label, result.probabilities)
 
@@ -46,7 +46,7 @@ from edge_ser.reference_preprocess import (
     waveform_to_log_mel,
 )
 from edge_ser.runtimes.base import Runtime
-from edge_ser.runtimes.open_model import open_model
+from edge_ser.runtimes.open_model import open_bundled_int8, open_model
 
 WINDOW_SECONDS = params.MIN_SAMPLES / params.SAMPLE_RATE
 FRAME_SECONDS = params.HOP_LENGTH_SAMPLES / params.SAMPLE_RATE
@@ -309,7 +309,9 @@ class Recognizer:
         Parameters
         ----------
         path:
-            ``None``: the bundled Keras model; a model directory or its ``.keras`` file: Keras;
+            ``None``: the bundled model's int8 TFLite (checked against its manifest; its
+            Keras model is ``edge_ser/bundled/model.keras``); a model directory or its
+            ``.keras`` file: Keras;
             a ``.tflite`` file: LiteRT, with labels from its TFLite metadata (else from
             ``labels.txt`` beside it) and the input quantization from ``manifest.json``
             beside it when present (else the model's own); a waveform-in ``.tflite`` takes
@@ -326,9 +328,11 @@ class Recognizer:
             The path is missing, of no known kind, a waveform-in Core ML artifact, or its model
             cannot be loaded.
         """
-        if path is not None:
+        if path is None:
+            opened = open_bundled_int8(num_threads)
+        else:
             _reject_waveform_model(Path(path))
-        opened = open_model(path, num_threads)
+            opened = open_model(path, num_threads)
         return cls(opened.runtime, opened.source)
 
     def predict_file(

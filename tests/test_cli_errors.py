@@ -31,7 +31,7 @@ def run_cli(*argv: str, cwd) -> tuple[int, str, str]:
         cwd=cwd,
         check=True,
     )
-    code, heavy = result.stdout.split()
+    code, heavy = result.stdout.splitlines()[-1].split()  # after what the command printed
     return int(code), heavy, result.stderr
 
 
@@ -62,3 +62,14 @@ def test_bad_arguments_fail_before_heavy_imports(tmp_path, argv, message):
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
     assert heavy == "-", f"imported {heavy} before reporting the error"
     assert (tmp_path / "notes.txt").read_text() == "precious"
+
+
+def test_predict_by_default_runs_the_bundled_int8_model_without_tensorflow(tmp_path):
+    from audio_factory import write_audio
+
+    from edge_ser.reference_preprocess.signals import voice
+
+    write_audio(tmp_path / "clip.wav", voice(32000))
+    code, heavy, err = run_cli("predict", "clip.wav", cwd=tmp_path)
+    assert code == 0, err
+    assert heavy == "ai_edge_litert"

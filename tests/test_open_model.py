@@ -10,14 +10,14 @@ import pytest
 from test_recognizer import tiny_export  # noqa: F401  (session fixture)
 
 from edge_ser.artifacts import layout
-from edge_ser.bundle import ModelBundle
+from edge_ser.bundle import BUNDLED_DIR, ModelBundle
 from edge_ser.errors import ModelError
 from edge_ser.export.coreml import build_neuralnetwork
 from edge_ser.export.tflite import to_float32_tflite
 from edge_ser.runtimes.coreml_numpy_runtime import CoreMLNumpyRuntime
 from edge_ser.runtimes.keras_runtime import KerasRuntime
 from edge_ser.runtimes.litert_runtime import LiteRTRuntime
-from edge_ser.runtimes.open_model import open_model
+from edge_ser.runtimes.open_model import open_bundled_int8, open_model
 
 
 def test_open_model_directory_and_keras_file(tiny_export):  # noqa: F811
@@ -109,3 +109,37 @@ def test_open_bundled_model():
     assert opened.path is None and opened.bundle is not None
     assert opened.source == "bundled Keras model" and list(opened.runtimes) == ["keras"]
     assert opened.labels == opened.bundle.labels
+
+
+def test_bundled_int8_is_the_recognizer_default_and_matches_the_bundled_model():
+    from edge_ser import Recognizer
+
+    recognizer = Recognizer.load()
+    bundle = ModelBundle.load(None)
+    assert isinstance(recognizer.runtime, LiteRTRuntime)
+    assert recognizer.runtime.path == BUNDLED_DIR / layout.INT8_TFLITE
+    assert recognizer.labels == bundle.labels and bundle.model_id in recognizer.source
+    patches = bundle.parity_patches()[:32]
+    int8 = recognizer.runtime.predict_patches(patches)
+    keras = bundle.runtime().predict_patches(patches)
+    assert np.mean(int8.argmax(axis=1) == keras.argmax(axis=1)) >= 0.9
+
+
+@pytest.mark.parametrize("damage", ["flip a byte", "remove the manifest"])
+def test_bundled_int8_is_refused_when_it_does_not_match_its_manifest(tmp_path, monkeypatch, damage):
+    import edge_ser.bundle
+    import edge_ser.runtimes.open_model
+
+    copy = tmp_path / "bundled"
+    shutil.copytree(BUNDLED_DIR, copy)
+    if damage == "flip a byte":
+        model = copy / layout.INT8_TFLITE
+        data = bytearray(model.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        model.write_bytes(bytes(data))
+    else:
+        (copy / layout.MANIFEST_JSON).unlink()
+    monkeypatch.setattr(edge_ser.bundle, "BUNDLED_DIR", copy)
+    monkeypatch.setattr(edge_ser.runtimes.open_model, "BUNDLED_DIR", copy)
+    with pytest.raises(ModelError, match="bundled int8 model cannot be used"):
+        open_bundled_int8()

@@ -38,8 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--model",
         type=existing_path,
-        help="model directory, its model.keras, or an export directory (its int8 TFLite); "
-        "default: the bundled model",
+        help="model directory or its model.keras (Keras), or an export directory (its int8 "
+        "TFLite); default: the bundled model's int8 TFLite (its Keras model is "
+        "edge_ser/bundled/model.keras)",
     )
     model.add_argument(
         "--artifact",

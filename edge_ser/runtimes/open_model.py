@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import os
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from edge_ser.artifacts import layout
-from edge_ser.artifacts.manifest import input_quantization, read_manifest
+from edge_ser.artifacts.manifest import (
+    ArtifactError,
+    check_artifacts,
+    input_quantization,
+    read_manifest,
+)
 from edge_ser.artifacts.tflite_metadata import read_metadata
-from edge_ser.bundle import ModelBundle
+from edge_ser.bundle import BUNDLED_DIR, ModelBundle
 from edge_ser.errors import ModelError
 from edge_ser.runtimes.base import Runtime
 from edge_ser.runtimes.coreml_numpy_runtime import CoreMLNumpyRuntime
@@ -90,6 +95,32 @@ def open_model(
         return _coreml(path)
     bundle = ModelBundle.load(path)
     return _keras(bundle, f"Keras {bundle.keras_path}", path)
+
+
+def open_bundled_int8(num_threads: int | None = None) -> OpenedModel:
+    """The bundled model's int8 TFLite, the fast default of ``predict`` and ``Recognizer``.
+
+    ``python -m edge_ser.promote`` installs it from an export of the bundled model; its
+    checksum, label order and model id are checked against the manifest installed with it
+    before it is opened.
+
+    Raises
+    ------
+    ModelError
+        The int8 model is missing, modified, or of another model than the bundled one.
+    """
+    bundle = ModelBundle.load(None)
+    try:
+        manifest = read_manifest(BUNDLED_DIR)
+        check_artifacts(BUNDLED_DIR, manifest)
+    except ArtifactError as exc:
+        raise ModelError(f"the bundled int8 model cannot be used: {exc}") from None
+    if manifest["model_id"] != bundle.model_id or layout.INT8_TFLITE not in manifest["artifacts"]:
+        raise ModelError(
+            f"the bundled int8 model is not an export of the bundled model {bundle.model_id}"
+        )
+    opened = _litert(BUNDLED_DIR / layout.INT8_TFLITE, num_threads)
+    return replace(opened, source=f"bundled model {bundle.model_id}, int8 TFLite")
 
 
 def _keras(bundle: ModelBundle, source: str, path: Path | None) -> OpenedModel:

@@ -1,22 +1,39 @@
 """How patch predictions become one clip prediction: the single rule used everywhere.
 
-A clip's probabilities are the arithmetic mean of its patches' probabilities (patches taken
-with ``reference_preprocess`` framing, hop 48 frames). ``evaluate``, ``predict``, ``verify``,
-the streaming recognizer and the sample apps all use this rule.
+A clip's probabilities are the arithmetic mean of the probabilities of its patches that are
+not silence (patches taken with ``reference_preprocess`` framing, hop 48 frames; silence as
+``reference_preprocess.silence`` defines it: a patch whose mean log-mel is more than
+``SILENCE_LEVEL_DROP`` below the loudest patch's). ``evaluate``, ``predict``, ``verify``, the
+streaming recognizer and the sample apps all use this rule.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-AGGREGATION_RULE = "mean of patch probabilities"
+from edge_ser.reference_preprocess import SILENCE_LEVEL_DROP, silent_windows
+
+AGGREGATION_RULE = (
+    "mean of the probabilities of the patches that are not silence (silence: mean log-mel "
+    f"more than {SILENCE_LEVEL_DROP:g} below the loudest patch's)"
+)
 
 
-def clip_probabilities(patch_probabilities: np.ndarray) -> np.ndarray:
-    """Average ``(n_patches, n_labels)`` probabilities into one ``(n_labels,)`` vector."""
+def clip_probabilities(
+    patch_probabilities: np.ndarray, levels: np.ndarray | None = None
+) -> np.ndarray:
+    """Average ``(n_patches, n_labels)`` probabilities into one ``(n_labels,)`` vector.
+
+    ``levels`` (``reference_preprocess.window_levels`` of the patches) leaves the silent
+    patches out; without it every patch counts.
+    """
     probs = np.asarray(patch_probabilities, dtype=np.float32)
     if probs.ndim != 2 or probs.shape[0] == 0:
         raise ValueError(f"expected (n_patches >= 1, n_labels) probabilities, got {probs.shape}")
+    if levels is not None:
+        if len(levels) != len(probs):
+            raise ValueError(f"{len(levels)} levels for {len(probs)} patches")
+        probs = probs[~silent_windows(levels)]
     return probs.mean(axis=0)
 
 

@@ -13,17 +13,21 @@ from edge_ser.aggregate import clip_probabilities, split_by_counts
 from edge_ser.errors import DataError
 from edge_ser.features import FeatureCache, clip_patches
 from edge_ser.metrics import clip_report
+from edge_ser.reference_preprocess import window_levels
 from edge_ser.runtimes.base import Runtime
 
 
 def predict_clips(runtime: Runtime, log_mels: Sequence[np.ndarray]) -> np.ndarray:
-    """``(n_clips, n_labels)`` clip probabilities: every hop-48 patch, then the mean per clip."""
+    """``(n_clips, n_labels)`` clip probabilities: every hop-48 patch, then the mean per clip
+    of the patches that are not silence (``edge_ser.aggregate``)."""
     per_clip = [clip_patches(log_mel) for log_mel in log_mels]
     if not per_clip:
         return np.zeros((0, len(runtime.labels)), dtype=np.float32)
     probs = runtime.predict_patches(np.concatenate(per_clip))
     groups = split_by_counts(probs, [len(p) for p in per_clip])
-    return np.stack([clip_probabilities(g) for g in groups])
+    return np.stack(
+        [clip_probabilities(g, window_levels(p)) for g, p in zip(groups, per_clip, strict=True)]
+    )
 
 
 def corpora_report(probs: np.ndarray, labels: Sequence[str], clips: Sequence[corpora.Clip]) -> dict:

@@ -18,7 +18,8 @@ Windows follow the reference preprocessor: window ``i`` covers samples
 ``[hop * i, hop * i + 15600)`` of the 16 kHz audio (0.975 s; ``hop`` = 7680 samples = 0.48 s
 by default); trailing audio that does not fill a window is not scored, and audio shorter than
 one window is zero-padded to one window (``ClipResult.padded``). A clip's probabilities are
-the mean of its windows' probabilities (``edge_ser.aggregate``).
+the mean of the probabilities of its windows that are not silence (``edge_ser.aggregate``);
+silent windows are labelled ``"silence"`` in the timeline.
 
 Files are decoded and featurized block by block (``audio.iter_blocks``), so memory does not
 grow with the length of a recording; a ``Stream`` holds at most one window of audio features.
@@ -43,7 +44,9 @@ from edge_ser.reference_preprocess import (
     frame_waveform,
     log_mel_to_patches,
     params,
+    silent_windows,
     waveform_to_log_mel,
+    window_levels,
 )
 from edge_ser.runtimes.base import Runtime
 from edge_ser.runtimes.open_model import open_bundled_int8, open_model
@@ -64,20 +67,30 @@ def hop_frames_from_seconds(seconds: float) -> int:
     return frames
 
 
+SILENCE_LABEL = "silence"
+
+
 @dataclass(frozen=True)
 class WindowResult:
-    """Prediction for one window of audio (times in seconds from the start)."""
+    """Prediction for one window of audio (times in seconds from the start).
+
+    A window that is silence (``reference_preprocess.silence``) has the label ``"silence"``
+    and ``silence`` true; its probabilities are still the model's, but they do not count in
+    the clip's probabilities.
+    """
 
     start_s: float
     end_s: float
     label: str
     probabilities: dict[str, float]
+    silence: bool = False
 
     def to_dict(self) -> dict:
         return {
             "start_s": self.start_s,
             "end_s": self.end_s,
             "label": self.label,
+            "silence": self.silence,
             "probabilities": self.probabilities,
         }
 
@@ -252,6 +265,7 @@ class Stream:
     def _reset(self) -> None:
         self._framer = self.recognizer._framer(self.hop_frames)
         self._recent: deque[np.ndarray] = deque(maxlen=self.smoothing)
+        self._loudest = -np.inf  # level of the loudest window so far
 
     @property
     def buffered_values(self) -> int:
@@ -273,11 +287,19 @@ class Stream:
         return windows
 
     def _windows(self, first: int, patches: np.ndarray) -> list[WindowResult]:
+        """Windows are silence against the loudest window heard so far; silent windows do not
+        enter the smoothing (they show the mean of the recent windows that are not)."""
         results = []
-        for offset, probs in enumerate(self.recognizer._predict_patches(patches)):
-            self._recent.append(probs)
+        probabilities = self.recognizer._predict_patches(patches)
+        levels = input_levels(patches)
+        for offset, (probs, level) in enumerate(zip(probabilities, levels, strict=True)):
+            self._loudest = max(self._loudest, level)
+            silence = bool(silent_windows([level], self._loudest)[0])
+            if not silence:
+                self._recent.append(probs)
             smoothed = clip_probabilities(np.stack(self._recent))
-            results.append(self.recognizer._window(first + offset, smoothed, self.hop_frames))
+            index = first + offset
+            results.append(self.recognizer._window(index, smoothed, self.hop_frames, silence))
         return results
 
 
@@ -364,11 +386,15 @@ class Recognizer:
         """A ``Stream`` for live 16 kHz audio; ``smoothing`` = windows averaged per output."""
         return Stream(self, smoothing, hop_frames)
 
-    def _window(self, index: int, probabilities: np.ndarray, hop_frames: int) -> WindowResult:
+    def _window(
+        self, index: int, probabilities: np.ndarray, hop_frames: int, silence: bool = False
+    ) -> WindowResult:
         """The ``WindowResult`` of window ``index`` at a hop of ``hop_frames``."""
         start_s = index * hop_frames * FRAME_SECONDS
         label, probs = self._labelled(probabilities)
-        return WindowResult(round(start_s, 6), round(start_s + WINDOW_SECONDS, 6), label, probs)
+        end_s = round(start_s + WINDOW_SECONDS, 6)
+        label = SILENCE_LABEL if silence else label
+        return WindowResult(round(start_s, 6), end_s, label, probs, silence)
 
     def _predict_patches(self, patches: np.ndarray) -> np.ndarray:
         if not len(patches):
@@ -390,14 +416,31 @@ class Recognizer:
         self, blocks: Iterable[np.ndarray], hop_frames: int, path: Path | None
     ) -> ClipResult:
         framer = self._framer(hop_frames)
-        window_probs = [self._predict_patches(framer.push(block)) for block in blocks]
+        window_probs, levels = [], []
+        for block in blocks:
+            inputs = framer.push(block)
+            window_probs.append(self._predict_patches(inputs))
+            levels.append(input_levels(inputs))
         duration_s = framer.num_samples / params.SAMPLE_RATE
         tail, padded = framer.finish()
         window_probs.append(self._predict_patches(tail))
-        probs = np.concatenate(window_probs)
-        label, clip_probs = self._labelled(clip_probabilities(probs))
-        windows = [self._window(i, p, hop_frames) for i, p in enumerate(probs)]
+        levels.append(input_levels(tail))
+        probs, level = np.concatenate(window_probs), np.concatenate(levels)
+        label, clip_probs = self._labelled(clip_probabilities(probs, level))
+        silent = silent_windows(level)
+        windows = [
+            self._window(i, p, hop_frames, bool(s))
+            for i, (p, s) in enumerate(zip(probs, silent, strict=True))
+        ]
         return ClipResult(label, clip_probs, windows, duration_s, padded, path)
+
+
+def input_levels(inputs: np.ndarray) -> np.ndarray:
+    """The silence-rule level of each model input: of a log-mel patch, or of a raw window's
+    reference log-mel (waveform-in models; ``reference_preprocess/SPEC.md``)."""
+    if inputs.ndim == 2 and inputs.shape[1] == params.MIN_SAMPLES:
+        inputs = np.stack([waveform_to_log_mel(w) for w in inputs]) if len(inputs) else inputs
+    return window_levels(inputs)
 
 
 def _to_standard_waveform(samples: np.ndarray, sample_rate: int) -> np.ndarray:

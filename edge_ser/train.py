@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_ser import corpora, reports
+from edge_ser.aggregate import AGGREGATION_RULE
 from edge_ser.atomic import atomic_directory, check_target
 from edge_ser.augment import AugmentConfig, make_augmenter, make_mixup
 from edge_ser.bundle import (
@@ -543,6 +544,7 @@ def train_run(
         "validation": val_scores.to_dict(),
         "train_clip_accuracy": train_scores.accuracy,
         "preprocessor_version": params.PREPROCESSOR_VERSION,
+        "aggregation": AGGREGATION_RULE,
         "config": config.to_dict(),
     }
     rng = np.random.default_rng(config.seed + 1)

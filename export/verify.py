@@ -49,7 +49,7 @@ from edge_ser.export.golden import (
     signal_inputs,
 )
 from edge_ser.features import FeatureCache
-from edge_ser.reference_preprocess import params, waveform_to_log_mel
+from edge_ser.reference_preprocess import params, waveform_to_log_mel, window_levels
 from edge_ser.runtimes import mediapipe_runtime
 from edge_ser.runtimes.open_model import open_model
 from edge_ser.windows import synthesize_windows, waveform_windows
@@ -113,13 +113,13 @@ def _reference_patches(windows: np.ndarray) -> np.ndarray:
 
 
 def _clip_window_probabilities(runtime, paths: Iterable[Path]) -> np.ndarray:
-    """Clip probabilities of a waveform-in runtime: every window of each clip, then the mean."""
-    rows = [
-        clip_probabilities(
-            runtime.predict_patches(waveform_windows(audio.load(p, target_sr=params.SAMPLE_RATE)))
-        )
-        for p in paths
-    ]
+    """Clip probabilities of a waveform-in runtime: every window of each clip, then the mean of
+    the windows that are not silence (levels from the windows' reference log-mel)."""
+    rows = []
+    for path in paths:
+        windows = waveform_windows(audio.load(path, target_sr=params.SAMPLE_RATE))
+        levels = window_levels(_reference_patches(windows))
+        rows.append(clip_probabilities(runtime.predict_patches(windows), levels))
     return np.stack(rows) if rows else np.zeros((0, len(runtime.labels)), np.float32)
 
 

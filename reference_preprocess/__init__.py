@@ -34,8 +34,10 @@ from edge_ser.reference_preprocess.params import (
     PATCH_HOP_SAMPLES,
     PREPROCESSOR_VERSION,
     SAMPLE_RATE,
+    SILENCE_LEVEL_DROP,
     WINDOW_LENGTH_SAMPLES,
 )
+from edge_ser.reference_preprocess.silence import silent_windows, window_levels
 
 __all__ = [
     "FFT_LENGTH",
@@ -53,6 +55,7 @@ __all__ = [
     "PATCH_HOP_SAMPLES",
     "PREPROCESSOR_VERSION",
     "SAMPLE_RATE",
+    "SILENCE_LEVEL_DROP",
     "WINDOW_LENGTH_SAMPLES",
     "frame_waveform",
     "hertz_to_mel",
@@ -61,7 +64,9 @@ __all__ = [
     "mel_matrix",
     "pad_to_min_length",
     "periodic_hann_window",
+    "silent_windows",
     "waveform_to_log_mel",
     "waveform_to_padded_log_mel",
     "waveform_to_patches",
+    "window_levels",
 ]

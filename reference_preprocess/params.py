@@ -36,5 +36,9 @@ PATCH_HOP_FRAMES = 48
 MIN_SAMPLES = WINDOW_LENGTH_SAMPLES + (PATCH_FRAMES - 1) * HOP_LENGTH_SAMPLES
 # Default hop between patches, in samples.
 PATCH_HOP_SAMPLES = PATCH_HOP_FRAMES * HOP_LENGTH_SAMPLES
+# Silent windows (not features: the clip rule): a window whose level, the mean of its log-mel
+# patch, is more than this below the loudest window's level is silence (natural-log units;
+# 2.0 is a factor e^2 = 7.4 in geometric-mean mel energy, about 8.7 dB).
+SILENCE_LEVEL_DROP = 2.0
 # Version of this spec; bump whenever any number or step above changes.
 PREPROCESSOR_VERSION = "1"

@@ -147,3 +147,12 @@ def test_missing_model_exits_2(clips, tmp_path, capsys):
         main(["predict", str(clips["long"]), "--artifact", str(tmp_path / "x.tflite")])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.startswith("error: argument --artifact: ")
+
+
+def test_a_long_recording_points_to_the_timeline(tiny_export, tmp_path, capsys):  # noqa: F811
+    path = write_audio(tmp_path / "long.wav", voice(16000 * 11))  # 21 windows
+    argv = [str(path), "--model", str(tiny_export.dist)]
+    code, _, err = predict(capsys, *argv)
+    assert code == 0 and "spans 21 windows; --timeline shows" in err
+    code, out, err = predict(capsys, *argv, "--timeline")
+    assert code == 0 and "--timeline" not in err and "21 windows of 0.975 s" in out

@@ -225,3 +225,69 @@ def test_gradle_unit_tests_pass_with_junit(tmp_path: Path, golden_index: dict) -
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert re.search(r"^OK \(\d+ tests\)$", run.stdout, flags=re.MULTILINE)
+
+
+SILENCE_PROBE = """
+import com.edgeser.sample.GoldenCheck;
+import com.edgeser.sample.SilenceRule;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.Arrays;
+
+public class SilenceProbe {
+    public static void main(String[] args) throws Exception {
+        float[] patches = GoldenCheck.readFloat32(Paths.get(args[0]));
+        float[] probs = GoldenCheck.readFloat32(Paths.get(args[1]));
+        int n = Integer.parseInt(args[2]);
+        int labels = probs.length / n;
+        double[] levels = new double[n];
+        float[][] rows = new float[n][];
+        int size = patches.length / n;
+        for (int i = 0; i < n; i++) {
+            levels[i] = SilenceRule.level(Arrays.copyOfRange(patches, i * size, (i + 1) * size));
+            rows[i] = Arrays.copyOfRange(probs, i * labels, (i + 1) * labels);
+        }
+        StringBuilder text = new StringBuilder();
+        for (double level : levels) text.append(level).append(' ');
+        text.append('\\n');
+        for (boolean silent : SilenceRule.silent(levels)) text.append(silent ? 1 : 0).append(' ');
+        text.append('\\n');
+        for (float p : SilenceRule.clipProbabilities(rows, levels)) {
+            text.append(Float.floatToRawIntBits(p)).append(' ');
+        }
+        Files.writeString(Paths.get(args[3]), text.toString());
+    }
+}
+"""
+
+
+def test_silence_rule_port_matches_python(tmp_path: Path) -> None:
+    from edge_ser.aggregate import clip_probabilities
+    from edge_ser.reference_preprocess import silent_windows, waveform_to_patches, window_levels
+
+    (tmp_path / "SilenceProbe.java").write_text(SILENCE_PROBE)
+    names = ("SilenceRule.java", "GoldenCheck.java", "LogMelFrontend.java")
+    _javac(tmp_path, [JAVA_DIR / n for n in names] + [tmp_path / "SilenceProbe.java"])
+    # Golden speech, then silence, then a quiet copy of the speech: loud, silent and quiet windows.
+    voice = np.fromfile(GOLDEN_DIR / "voice.wave.f32", dtype="<f4")
+    wave = np.concatenate([voice, np.zeros(24000, np.float32), 0.02 * voice, voice])
+    patches = waveform_to_patches(wave)
+    probs = np.random.default_rng(0).dirichlet(np.ones(8), len(patches)).astype(np.float32)
+    patches.astype("<f4").tofile(tmp_path / "patches.f32")
+    probs.astype("<f4").tofile(tmp_path / "probs.f32")
+    subprocess.run(
+        ["java", "-cp", str(tmp_path), "SilenceProbe"]
+        + [str(tmp_path / n) for n in ("patches.f32", "probs.f32")]
+        + [str(len(patches)), str(tmp_path / "out.txt")],
+        check=True,
+        timeout=60,
+    )
+
+    levels_line, silent_line, probs_line = (tmp_path / "out.txt").read_text().splitlines()
+    levels = window_levels(patches)
+    silent = silent_windows(levels)
+    assert 0 < silent.sum() < len(silent)  # both kinds of window are exercised
+    np.testing.assert_allclose(np.array(levels_line.split(), float), levels, rtol=0, atol=1e-9)
+    assert [bool(int(v)) for v in silent_line.split()] == silent.tolist()
+    java_probs = np.array(probs_line.split(), np.int64).astype(np.uint32).view(np.float32)
+    np.testing.assert_allclose(java_probs, clip_probabilities(probs, levels), atol=1e-6)

@@ -364,3 +364,30 @@ def test_waveform_in_core_ml_is_refused_with_a_pointer_to_the_patch_model(tmp_pa
     path.write_bytes(b"refused by its name before anything is loaded")
     with pytest.raises(ModelError, match=layout.INT8_TFLITE):
         Recognizer.load(path)
+
+
+def speech_then_silence() -> np.ndarray:
+    """1.5 s of speech-like sound, 3 s of near silence, 1.5 s of speech again."""
+    quiet = 1e-4 * np.random.default_rng(1).standard_normal(48000)
+    return np.concatenate([voice(24000), quiet, voice(24000, seed=1)]).astype(np.float32)
+
+
+def test_silent_windows_are_marked_and_left_out_of_the_clip(float_recognizer):
+    waveform = speech_then_silence()
+    result = float_recognizer.predict_waveform(waveform, params.SAMPLE_RATE)
+    silent = [w.silence for w in result.windows]
+    assert 0 < sum(silent) < len(silent)
+    assert [w.label == "silence" for w in result.windows] == silent
+    probs = window_probs(result)
+    spoken = probs[~np.array(silent)]
+    clip = np.array([result.probabilities[label] for label in float_recognizer.labels])
+    np.testing.assert_allclose(clip, spoken.mean(axis=0), atol=1e-6)
+    assert not np.allclose(clip, probs.mean(axis=0), atol=1e-4)  # the rule changed the clip
+
+
+def test_stream_marks_silence_against_the_loudest_window_so_far(float_recognizer):
+    waveform = speech_then_silence()
+    stream = float_recognizer.stream()
+    windows = [w for chunk in np.array_split(waveform, 7) for w in stream.feed(chunk)]
+    batch = float_recognizer.predict_waveform(waveform, params.SAMPLE_RATE).windows
+    assert [w.silence for w in windows] == [w.silence for w in batch]

@@ -13,10 +13,14 @@ from edge_ser.errors import EdgeSerError
 HELP = "predict the emotion of audio files and folders, per clip and per window"
 
 ARTIFACT_SUFFIXES = (".tflite", ".mlpackage", ".mlmodel")
+# A file this many windows long (about 10 s) gets a note that --timeline exists.
+TIMELINE_HINT_WINDOWS = 20
 
 EPILOG = """\
 Windows: window i covers [i * HOP, i * HOP + 0.975 s) of the audio resampled to 16 kHz; the
-clip's probabilities are the mean of its windows'. The default hop, 0.48 s (48 frames of
+clip's probabilities are the mean of its windows' that are not silence. A window is silence
+when its mean log-mel is more than 2.0 (about 8.7 dB) below the loudest window's; --timeline
+labels it `silence`. The default hop, 0.48 s (48 frames of
 10 ms), is what `edge-ser evaluate` uses; --window-hop takes any multiple of 0.01 s (a hop
 above 0.96 s leaves gaps between windows). Audio shorter than one window is zero-padded to
 one window and reported as padded. An unreadable file prints `error: FILE: REASON` on stderr;
@@ -108,6 +112,13 @@ def run(args: argparse.Namespace) -> int:
         _print_csv(results, recognizer.labels, args.timeline)
     else:
         _print_table(results, recognizer.labels, args.timeline, args.window_hop)
+        long = [r for r in results if len(r.windows) >= TIMELINE_HINT_WINDOWS]
+        if long and not args.timeline:
+            print(
+                f"note: {long[0].path} spans {len(long[0].windows)} windows; --timeline shows "
+                "the emotion of each window",
+                file=sys.stderr,
+            )
     return 2 if failures else 0
 
 

@@ -22,6 +22,7 @@ final class LiveRecognizer: ObservableObject {
     private let queue = DispatchQueue(label: "edge-ser.inference")
     private let window = SlidingWindow()
     private let smoother = Smoother(windows: LiveRecognizer.SMOOTHING_WINDOWS)
+    private let silence = SilenceRule.Live()
 
     init() {
         do {
@@ -56,15 +57,22 @@ final class LiveRecognizer: ObservableObject {
 
     private func start() {
         guard let classifier else { return }
-        let (window, smoother) = (self.window, self.smoother)
+        let (window, smoother, silence) = (self.window, self.smoother, self.silence)
         queue.sync {
             window.reset()
             smoother.reset()
+            silence.reset()
         }
         do {
             try capture.start { [queue] samples in
                 queue.async {
                     window.push(samples) { samples in
+                        // Silent windows (SilenceRule) are shown as silence and not averaged.
+                        guard let level = try? classifier.level(samples) else { return }
+                        if silence.isSilent(level) {
+                            Task { @MainActor in self.showSilence() }
+                            return
+                        }
                         guard let scores = try? classifier.classify(samples) else { return }
                         let smoothed = smoother.add(scores)
                         Task { @MainActor in self.show(smoothed) }
@@ -80,6 +88,11 @@ final class LiveRecognizer: ObservableObject {
     private func stop() {
         capture.stop()
         isRecording = false
+    }
+
+    private func showSilence() {
+        guard isRecording else { return }
+        status = "silence"
     }
 
     private func show(_ smoothed: [Float]) {

@@ -92,6 +92,12 @@ public final class EmotionClassifier {
                       takesWaveform: takesWaveform)
     }
 
+    /// The window's level for `SilenceRule`: the mean of its log-mel patch, from the Swift
+    /// frontend (also for the waveform-in model, which has its frontend inside).
+    public func level(_ window: [Float]) throws -> Double {
+        SilenceRule.level(try frontend.waveformToPatches(window)[0].flatMap { $0 })
+    }
+
     /// Probabilities for one window of `LogMelFrontend.MIN_SAMPLES` samples, in `labels` order.
     public func classify(_ window: [Float]) throws -> [Float] {
         let expected = LogMelFrontend.MIN_SAMPLES

@@ -51,6 +51,9 @@ public final class LogMelFrontend {
     public static let PATCH_HOP_FRAMES = 48
     public static let MIN_SAMPLES = WINDOW_LENGTH_SAMPLES + (PATCH_FRAMES - 1) * HOP_LENGTH_SAMPLES
     public static let PATCH_HOP_SAMPLES = PATCH_HOP_FRAMES * HOP_LENGTH_SAMPLES
+    /// Silent windows (`SilenceRule`): a window whose mean log-mel is more than this below the
+    /// loudest window's is silence (natural-log units; about 8.7 dB).
+    public static let SILENCE_LEVEL_DROP = 2.0
     public static let PREPROCESSOR_VERSION = "1"
 
     private let hannWindow = LogMelFrontend.makePeriodicHannWindow()

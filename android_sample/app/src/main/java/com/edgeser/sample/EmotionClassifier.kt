@@ -90,6 +90,15 @@ class EmotionClassifier(assets: AssetManager, private val modelFile: String) : A
         return FloatArray(output.elements) { output.read(outputBuffer) }
     }
 
+    /**
+     * The window's level for [SilenceRule]: the mean of its log-mel patch, from the Java
+     * frontend (also for the waveform-in model, which has its frontend inside).
+     */
+    fun level(window: FloatArray): Double {
+        val patch = frontend.waveformToPatches(window)[0]
+        return SilenceRule.level(patch.flatMap { it.asIterable() }.toFloatArray())
+    }
+
     override fun close() = interpreter.close()
 
     /** One tensor of manifest.json `artifacts[model]["input" | "output"]`. */

@@ -51,6 +51,11 @@ public final class LogMelFrontend {
             WINDOW_LENGTH_SAMPLES + (PATCH_FRAMES - 1) * HOP_LENGTH_SAMPLES;
     /** Default hop between patches, in samples (7680). */
     public static final int PATCH_HOP_SAMPLES = PATCH_HOP_FRAMES * HOP_LENGTH_SAMPLES;
+    /**
+     * Silent windows ({@link SilenceRule}): a window whose mean log-mel is more than this below
+     * the loudest window's is silence (natural-log units; about 8.7 dB).
+     */
+    public static final double SILENCE_LEVEL_DROP = 2.0;
     /** Version of the spec this port implements. */
     public static final String PREPROCESSOR_VERSION = "1";
 

@@ -151,6 +151,7 @@ class MainActivity : Activity() {
         }
         val window = SlidingWindow()
         val smoother = Smoother(SMOOTHING_WINDOWS)
+        val silence = SilenceRule.Live()
         record.startRecording()
         try {
             while (recording) {
@@ -160,8 +161,13 @@ class MainActivity : Activity() {
                     break
                 }
                 window.push(chunk, read) { samples ->
-                    val smoothed = smoother.add(model.classify(samples))
-                    runOnUiThread { show(model.labels, smoothed) }
+                    // Silent windows (SilenceRule) are shown as silence and not averaged.
+                    if (silence.isSilent(model.level(samples))) {
+                        runOnUiThread { emotionView.setText(R.string.silence) }
+                    } else {
+                        val smoothed = smoother.add(model.classify(samples))
+                        runOnUiThread { show(model.labels, smoothed) }
+                    }
                 }
             }
         } finally {

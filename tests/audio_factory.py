@@ -28,6 +28,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "flac_16": ("FLAC", "PCM_16"),
     "flac_24": ("FLAC", "PCM_24"),
     "ogg": ("OGG", "VORBIS"),
+    "aiff_16": ("AIFF", "PCM_16"),
 }
 # Largest decode error of a full-scale sample stored in each subtype (Vorbis is lossy).
 QUANTISATION_STEP: dict[str, float] = {
@@ -39,7 +40,12 @@ QUANTISATION_STEP: dict[str, float] = {
     "DOUBLE": 0.0,
 }
 # Default kind for a file extension.
-KIND_FOR_EXTENSION: dict[str, str] = {".wav": "wav_16", ".flac": "flac_16", ".ogg": "ogg"}
+KIND_FOR_EXTENSION: dict[str, str] = {
+    ".wav": "wav_16",
+    ".flac": "flac_16",
+    ".ogg": "ogg",
+    ".aiff": "aiff_16",
+}
 
 
 def tone(

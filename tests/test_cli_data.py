@@ -12,7 +12,7 @@ from audio_factory import ravdess_name, write_tree
 from test_corpora_stats import corpus  # noqa: F401  (fixture)
 
 from edge_ser.cli import main
-from edge_ser.corpora import discover
+from edge_ser.corpora import AUDIO_EXTENSIONS, discover
 from edge_ser.corpora.stats import summarise
 
 
@@ -57,7 +57,10 @@ def test_explicit_corpus_and_manifest(tmp_path, capsys):
     ("make", "message"),
     [
         (lambda root: root / "missing", "data directory '{root}/missing' does not exist"),
-        (lambda root: root, "no audio files (.flac, .ogg, .wav) under data directory '{root}'"),
+        (
+            lambda root: root,
+            f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) under data directory '{{root}}'",
+        ),
         (
             lambda root: write_tree(root, ["misc/x.wav"], seconds=0.1) and root,
             "no recognisable clips under '{root}'",

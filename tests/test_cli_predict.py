@@ -120,7 +120,7 @@ def test_unreadable_file_is_reported_and_others_still_run(tiny_export, clips, tm
 def test_empty_folder_is_an_error(tiny_export, tmp_path, capsys):  # noqa: F811
     (tmp_path / "empty").mkdir()
     code, _, err = predict(capsys, str(tmp_path / "empty"), "--model", str(tiny_export.dist))
-    assert code == 2 and "no .wav, .flac or .ogg files" in err
+    assert code == 2 and "folder contains no audio files (.aif, " in err
 
 
 @pytest.mark.parametrize(
@@ -156,3 +156,14 @@ def test_a_long_recording_points_to_the_timeline(tiny_export, tmp_path, capsys):
     assert code == 0 and "spans 21 windows; --timeline shows" in err
     code, out, err = predict(capsys, *argv, "--timeline")
     assert code == 0 and "--timeline" not in err and "21 windows of 0.975 s" in out
+
+
+def test_folders_take_every_loadable_format_and_list_what_they_skip(tiny_export, tmp_path, capsys):  # noqa: F811
+    folder = tmp_path / "mixed"
+    write_audio(folder / "a.aiff", voice(16000))
+    write_audio(folder / "b.wav", voice(16000, seed=2))
+    (folder / "notes.txt").write_text("not audio")
+    code, out, err = predict(capsys, str(folder), "--model", str(tiny_export.dist), "--json")
+    assert code == 0
+    assert [Path(c["path"]).name for c in json.loads(out)["clips"]] == ["a.aiff", "b.wav"]
+    assert "skipped 1 files that are not audio: notes.txt" in err

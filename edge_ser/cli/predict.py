@@ -36,7 +36,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         type=Path,
         metavar="PATH",
-        help="audio files, or folders searched recursively for .wav/.flac/.ogg files",
+        help="audio files, or folders searched recursively for audio files (.wav, .flac, "
+        ".ogg, .mp3, .aiff and the other formats libsndfile reads)",
     )
     model = parser.add_mutually_exclusive_group()
     model.add_argument(
@@ -124,14 +125,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _collect(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Audio files named or found under the given folders, and the paths that gave none."""
-    from edge_ser.corpora import audio_files
+    from edge_ser.corpora import AUDIO_EXTENSIONS, audio_files
 
     files: list[Path] = []
     failures: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            found = audio_files(path)
-            reason = "folder contains no .wav, .flac or .ogg files"
+            others: list[Path] = []
+            found = audio_files(path, others)
+            reason = f"folder contains no audio files ({', '.join(AUDIO_EXTENSIONS)})"
+            if others:
+                names = ", ".join(str(p.relative_to(path)) for p in sorted(others)[:5])
+                more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+                note = f"skipped {len(others)} files that are not audio: {names}{more}"
+                print(f"note: {path}: {note}", file=sys.stderr)
         else:
             found = [path] if path.exists() else []  # the loader reports unreadable files
             reason = "no such file"

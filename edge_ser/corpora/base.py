@@ -7,9 +7,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import soundfile
+
 from edge_ser.labels import CANONICAL_LABELS
 
-AUDIO_EXTENSIONS: tuple[str, ...] = (".flac", ".ogg", ".wav")
+# File name extensions of the libsndfile formats edge_ser.audio decodes (MP3 needs libsndfile
+# 1.1 or later): what folders are searched for.
+_FORMAT_EXTENSIONS = {
+    "WAV": (".wav",),
+    "FLAC": (".flac",),
+    "OGG": (".ogg", ".oga", ".opus"),
+    "MP3": (".mp3",),
+    "AIFF": (".aif", ".aiff", ".aifc"),
+    "AU": (".au", ".snd"),
+    "CAF": (".caf",),
+    "W64": (".w64",),
+    "RF64": (".rf64",),
+}
+AUDIO_EXTENSIONS: tuple[str, ...] = tuple(
+    sorted(
+        extension
+        for name, extensions in _FORMAT_EXTENSIONS.items()
+        if name in soundfile.available_formats()
+        for extension in extensions
+    )
+)
 UNKNOWN_SPEAKER = "unknown"
 
 # Emotion names as corpora and users spell them (lower case, "_" between words).
@@ -76,12 +98,13 @@ def canonical_label(name: str) -> str | None:
     return LABEL_SYNONYMS.get(key)
 
 
-def audio_files(root: Path) -> list[Path]:
+def audio_files(root: Path, others: list[Path] | None = None) -> list[Path]:
     """Audio files (``AUDIO_EXTENSIONS``, any case) under ``root``, sorted.
 
     Hidden files and folders (``.name``, e.g. macOS ``._clip.wav`` resource forks) are
     ignored; symbolic links to folders are followed, each real folder visited once (so a
-    corpus assembled from links works and a link cycle cannot loop).
+    corpus assembled from links works and a link cycle cannot loop). The other files found
+    are appended to ``others`` when it is given.
     """
     found = []
     visited: set[str] = set()
@@ -92,9 +115,11 @@ def audio_files(root: Path) -> list[Path]:
             continue
         visited.add(real)
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        found.extend(
-            Path(folder) / name
-            for name in names
-            if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_EXTENSIONS
-        )
+        for name in names:
+            if name.startswith("."):
+                continue
+            if Path(name).suffix.lower() in AUDIO_EXTENSIONS:
+                found.append(Path(folder) / name)
+            elif others is not None:
+                others.append(Path(folder) / name)
     return sorted(found)

@@ -48,18 +48,31 @@ def plot_confusion(scores: Scores, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def count(n: int, noun: str) -> str:
+    """``"1 speaker"``, ``"2 speakers"``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def plot_history(history: dict, path: Path) -> None:
     """Training loss and accuracy with validation clip accuracy and UAR per epoch."""
+    fig = history_figure(history)
+    fig.savefig(path, dpi=110)
+    _pyplot().close(fig)
+
+
+def history_figure(history: dict):
+    """The matplotlib figure of ``plot_history``."""
     plt = _pyplot()
     epochs = np.arange(1, len(history["loss"]) + 1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(epochs, history["loss"], label="training loss")
+    dots = {"marker": "o", "markersize": 3}  # a run of one epoch still shows its points
+    left.plot(epochs, history["loss"], label="training loss", **dots)
     left.set_xlabel("epoch")
     left.legend()
-    right.plot(epochs, history["accuracy"], label="training patch accuracy")
+    right.plot(epochs, history["accuracy"], label="training patch accuracy", **dots)
     if history["val_uar"]:
-        right.plot(epochs, history["val_accuracy"], label="validation clip accuracy")
-        right.plot(epochs, history["val_uar"], label="validation clip UAR")
+        right.plot(epochs, history["val_accuracy"], label="validation clip accuracy", **dots)
+        right.plot(epochs, history["val_uar"], label="validation clip UAR", **dots)
     first, last = history["kept_epochs"]
     if first == last:
         right.axvline(last, color="grey", linestyle=":", label="kept epoch")
@@ -69,8 +82,7 @@ def plot_history(history: dict, path: Path) -> None:
     right.set_ylim(0, 1)
     right.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 def _metric_rows(scores: dict) -> str:

@@ -476,7 +476,9 @@ def split_clips(
     known = set(data.speakers)
     unknown = [s for s in val_speakers if s not in known]
     if unknown:
-        raise DataError(f"unknown validation speakers: {', '.join(unknown)}")
+        hints = [k for s in unknown for k in sorted(known) if k.split(":")[-1] == s]
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        raise DataError(f"unknown validation speakers: {', '.join(unknown)}{hint}")
     held = set(val_speakers)
     train_idx = [i for i, s in enumerate(data.speakers) if s not in held]
     val_idx = [i for i, s in enumerate(data.speakers) if s in held]
@@ -519,9 +521,10 @@ def train_run(
         )
     val_speakers = list(val_speakers) if val_speakers else default_val_speakers(data, config.seed)
     train, val = split_clips(data, val_speakers)
+    train_speakers = reports.count(len(set(train.speakers)), "speaker")
     log(
-        f"training on {len(train.clips)} clips from {len(set(train.speakers))} speakers, "
-        f"validating on {len(val.clips)} clips from {len(val_speakers)} speakers "
+        f"training on {len(train.clips)} clips from {train_speakers}, "
+        f"validating on {len(val.clips)} clips from {reports.count(len(val_speakers), 'speaker')} "
         f"({', '.join(val_speakers)}); labels: {', '.join(data.labels)}"
     )
     model, history = fit(train, val, config, log=log, progress=progress)

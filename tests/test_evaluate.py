@@ -239,7 +239,8 @@ def test_cli_table_lists_labels_metrics_and_skipped_files(tmp_path, tone_model, 
     assert "restricted to the labels present: accuracy" in out
     # A label with no true clips shows no scores, only its share of the predictions.
     assert "angry           0       -         -      -     0.0        16.7" in out
-    assert f"skipped 1 files:\n  {calm}: label 'calm' unknown" in out
+    assert f"skipped 1 file:\n  {calm}: label 'calm' unknown" in out
+    assert "confusion (rows: true label, columns: predicted label):" in out
 
 
 def test_cli_bad_data_dir(tmp_path, tone_model, capsys):

@@ -385,6 +385,11 @@ def _label_only_in_training(root: Path, make) -> list[str]:
     return ["--val-speakers", "ravdess:02"]
 
 
+def _bare_val_speaker(root: Path, make) -> list[str]:
+    make(root, speakers=(1, 2), labels=("neutral", "sad"), clips_per_label=1, seconds=0.5)
+    return ["--val-speakers", "02"]
+
+
 def _unknown_val_speaker(root: Path, make) -> list[str]:
     make(root, speakers=(1, 2), labels=("neutral", "sad"), clips_per_label=1, seconds=0.5)
     return ["--val-speakers", "ravdess:01", "ravdess:99"]
@@ -398,6 +403,7 @@ def _unknown_val_speaker(root: Path, make) -> list[str]:
         (_label_only_in_validation, "the training speakers have no clips labelled sad"),
         (_label_only_in_training, "the validation speakers have no clips labelled sad"),
         (_unknown_val_speaker, "unknown validation speakers: ravdess:99"),
+        (_bare_val_speaker, "unknown validation speakers: 02 (did you mean ravdess:02?)"),
     ],
 )
 def test_cli_rejects_untrainable_data_before_training(
@@ -415,3 +421,13 @@ def test_cli_rejects_untrainable_data_before_training(
     stderr = capsys.readouterr().err.strip().splitlines()
     assert stderr[-1].startswith("error: ") and message in stderr[-1]
     assert not out.exists()
+
+
+def test_training_curves_of_one_epoch_show_their_points():
+    from edge_ser.reports import history_figure
+
+    history = {"loss": [1.2], "accuracy": [0.4], "val_uar": [0.3], "val_accuracy": [0.35]}
+    figure = history_figure({**history, "kept_epochs": [1, 1]})
+    curves = [line for axes in figure.axes for line in axes.lines if len(line.get_xdata()) == 1]
+    assert len(curves) == 4
+    assert all(line.get_marker() not in (None, "", "None", " ") for line in curves)

@@ -193,3 +193,20 @@ def print_scores_table(report: dict) -> None:
                     f"collapse ({name}): {', '.join(part['collapse'])} predicted more than twice "
                     "as often as they occur"
                 )
+
+
+def print_confusion(report: dict) -> None:
+    """The confusion matrix as text: rows true labels, columns predicted labels (labels that
+    never occur on either side are left out)."""
+    labels = report["labels"]
+    confusion = report["confusion"]
+    rows = [i for i, row in enumerate(confusion) if sum(row)]
+    columns = [j for j in range(len(labels)) if sum(row[j] for row in confusion) or j in rows]
+    width = max(len(labels[j]) for j in columns) + 1
+    corner = "true / predicted"
+    name_width = max(len(corner), *(len(labels[i]) for i in rows))
+    print("\nconfusion (rows: true label, columns: predicted label):")
+    print(f"{corner:<{name_width}}" + "".join(f"{labels[j]:>{width}}" for j in columns))
+    for i in rows:
+        cells = "".join(f"{confusion[i][j]:>{width}}" for j in columns)
+        print(f"{labels[i]:<{name_width}}{cells}")

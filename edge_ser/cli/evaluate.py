@@ -9,10 +9,12 @@ from edge_ser.cli.common import (
     add_json_argument,
     add_model_argument,
     corpus_names,
+    print_confusion,
     print_json,
     print_scores_table,
     show_progress,
 )
+from edge_ser.reports import count
 
 HELP = "score a model (default: bundled) on one or more labelled corpora, clip level"
 
@@ -33,12 +35,13 @@ def run(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     print_scores_table(report)
+    print_confusion(report)
     if len(report["per_corpus"]) > 1:
         for name, part in report["per_corpus"].items():
             print(f"\n{name}:")
             print_scores_table(part)
     if report["skipped"]:
-        print(f"skipped {len(report['skipped'])} files:")
+        print(f"skipped {count(len(report['skipped']), 'file')}:")
         for item in report["skipped"]:
             print(f"  {item['path']}: {item['reason']}")
     return 0

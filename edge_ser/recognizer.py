@@ -272,8 +272,17 @@ class Stream:
         """Number of float32 audio and feature values held; bounded for any stream length."""
         return self._framer.buffered_values + self.smoothing * len(self.recognizer.labels)
 
-    def feed(self, chunk: np.ndarray) -> list[WindowResult]:
-        """Add a chunk of 16 kHz mono float32 audio; return the windows it completes."""
+    def feed(self, chunk: np.ndarray, sample_rate: int = params.SAMPLE_RATE) -> list[WindowResult]:
+        """Add a chunk of 16 kHz mono float32 audio; return the windows it completes.
+
+        Raises ``ValueError`` for audio at another ``sample_rate``: resample it to 16 kHz
+        first (``edge_ser.audio.to_mono_resampled``), or use ``predict_waveform``.
+        """
+        if sample_rate != params.SAMPLE_RATE:
+            raise ValueError(
+                f"the stream takes {params.SAMPLE_RATE} Hz audio, got {sample_rate} Hz; resample "
+                "the chunks first (edge_ser.audio.to_mono_resampled) or use predict_waveform"
+            )
         first = self._framer.num_patches
         return self._windows(first, self._framer.push(chunk))
 
@@ -360,13 +369,16 @@ class Recognizer:
     def predict_file(
         self,
         path: str | os.PathLike[str],
-        hop_frames: int = params.PATCH_HOP_FRAMES,
+        hop_s: float = DEFAULT_HOP_SECONDS,
         block_seconds: float = audio.DEFAULT_BLOCK_SECONDS,
     ) -> ClipResult:
-        """Predict an audio file of any length, decoded ``block_seconds`` at a time.
+        """Predict an audio file of any length, decoded ``block_seconds`` at a time; windows
+        of ``WINDOW_SECONDS`` every ``hop_s`` seconds (a multiple of 0.01 s, as
+        ``edge-ser predict --window-hop``).
 
         Raises ``AudioError`` (with ``.reason``) if the file cannot be read.
         """
+        hop_frames = hop_frames_from_seconds(hop_s)
         blocks = audio.iter_blocks(path, params.SAMPLE_RATE, block_seconds)
         return self._predict(blocks, hop_frames, Path(path))
 
@@ -374,17 +386,20 @@ class Recognizer:
         self,
         samples: np.ndarray,
         sample_rate: int,
-        hop_frames: int = params.PATCH_HOP_FRAMES,
+        hop_s: float = DEFAULT_HOP_SECONDS,
     ) -> ClipResult:
         """Predict a waveform: float samples in [-1, 1], ``(n,)`` or ``(n, channels)``.
 
-        Channels are averaged and other rates resampled to 16 kHz as ``audio.load`` does.
+        Channels are averaged and other rates resampled to 16 kHz as ``audio.load`` does;
+        ``hop_s`` as in ``predict_file``.
         """
+        hop_frames = hop_frames_from_seconds(hop_s)
         return self._predict([_to_standard_waveform(samples, sample_rate)], hop_frames, None)
 
-    def stream(self, smoothing: int = 1, hop_frames: int = params.PATCH_HOP_FRAMES) -> Stream:
-        """A ``Stream`` for live 16 kHz audio; ``smoothing`` = windows averaged per output."""
-        return Stream(self, smoothing, hop_frames)
+    def stream(self, smoothing: int = 1, hop_s: float = DEFAULT_HOP_SECONDS) -> Stream:
+        """A ``Stream`` for live 16 kHz audio; ``smoothing`` = windows averaged per output,
+        ``hop_s`` as in ``predict_file``."""
+        return Stream(self, smoothing, hop_frames_from_seconds(hop_s))
 
     def _window(
         self, index: int, probabilities: np.ndarray, hop_frames: int, silence: bool = False

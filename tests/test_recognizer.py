@@ -146,7 +146,7 @@ def test_predict_waveform_windows_and_clip_rule(float_recognizer):
 def test_predict_waveform_other_hops(float_recognizer, hop_s):
     hop_frames = hop_frames_from_seconds(hop_s)
     waveform = voice(5 * params.SAMPLE_RATE, seed=4)
-    result = float_recognizer.predict_waveform(waveform, params.SAMPLE_RATE, hop_frames)
+    result = float_recognizer.predict_waveform(waveform, params.SAMPLE_RATE, hop_s)
     patches = waveform_to_patches(waveform, hop_frames=hop_frames)[..., np.newaxis]
     expected = float_recognizer.runtime.predict_patches(patches)
     np.testing.assert_allclose(window_probs(result), expected, atol=PROBS_ATOL)
@@ -391,3 +391,10 @@ def test_stream_marks_silence_against_the_loudest_window_so_far(float_recognizer
     windows = [w for chunk in np.array_split(waveform, 7) for w in stream.feed(chunk)]
     batch = float_recognizer.predict_waveform(waveform, params.SAMPLE_RATE).windows
     assert [w.silence for w in windows] == [w.silence for w in batch]
+
+
+def test_stream_rejects_audio_at_another_rate(float_recognizer):
+    stream = float_recognizer.stream()
+    with pytest.raises(ValueError, match="takes 16000 Hz audio, got 44100 Hz; resample"):
+        stream.feed(voice(4410), sample_rate=44100)
+    assert len(stream.feed(voice(16000), sample_rate=16000)) == 1  # one window of 0.975 s

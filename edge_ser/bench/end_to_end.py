@@ -49,7 +49,9 @@ def end_to_end(int8_path: Path, recording: Path, repeats: int, hop_frames: int) 
     waveform = np.concatenate(list(audio.iter_blocks(recording)))
     patches = waveform_to_patches(waveform, hop_frames=hop_frames)[..., np.newaxis]
     calls = {
-        "predict_file": lambda: recognizer.predict_file(recording, hop_frames),
+        "predict_file": lambda: recognizer.predict_file(
+            recording, hop_s=hop_frames * params.HOP_LENGTH_SAMPLES / params.SAMPLE_RATE
+        ),
         STAGES[0]: lambda: sum(len(b) for b in audio.iter_blocks(recording)),
         STAGES[1]: lambda: waveform_to_patches(waveform, hop_frames=hop_frames),
         STAGES[2]: lambda: recognizer.runtime.predict_patches(patches),

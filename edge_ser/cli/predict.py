@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from edge_ser.recognizer import Recognizer, hop_frames_from_seconds
 
     try:
-        hop_frames = hop_frames_from_seconds(args.window_hop)
+        hop_frames_from_seconds(args.window_hop)
     except ValueError as exc:
         raise EdgeSerError(f"--window-hop: {exc}") from None
     if args.artifact is not None and args.artifact.suffix.lower() not in ARTIFACT_SUFFIXES:
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     progress = tqdm(files, unit="file", disable=len(files) < 2 or not show_progress())
     for path in progress:
         try:
-            results.append(recognizer.predict_file(path, hop_frames=hop_frames))
+            results.append(recognizer.predict_file(path, hop_s=args.window_hop))
         except AudioError as exc:
             failures.append((path, exc.reason))
             tqdm.write(f"error: {path}: {exc.reason}", file=sys.stderr)

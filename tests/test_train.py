@@ -211,6 +211,7 @@ def test_metrics_json_describes_a_speaker_independent_run(runs):
         "validation",
         "train_clip_accuracy",
         "preprocessor_version",
+        "aggregation",
         "config",
         "history",
     }

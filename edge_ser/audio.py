@@ -34,6 +34,12 @@ from edge_ser.reference_preprocess.params import SAMPLE_RATE
 # 48 -> 16 kHz, thousands of times real time), so there is no reason to take less.
 RESAMPLER_QUALITY = "VHQ"
 DEFAULT_BLOCK_SECONDS = 10.0
+# Outside these a "sample rate" is a corrupt header, not audio: resampling 1 Hz to 16 kHz
+# makes 16000 samples of every frame, 1 GHz to 16 kHz none at all.
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 768000
+# ``load`` decodes this many frames at a time, so that memory follows the audio present in
+# the file and not the length its header declares (which a corrupt header makes huge).
+LOAD_BLOCK_FRAMES = 1 << 20
 
 # RIFF data-chunk sizes that writers use for "length unknown" (streamed, RF64).
 _UNKNOWN_RIFF_SIZES = (0, 0xFFFFFFFF)
@@ -138,9 +144,7 @@ def load(path: str | os.PathLike[str], target_sr: int = SAMPLE_RATE) -> np.ndarr
     with _open(path) as handle:
         _require_samples(path, handle)
         source_sr = handle.samplerate
-        frames = _read(path, handle, handle.frames)
-        if len(frames) < handle.frames:
-            raise _stopped_early(path, len(frames), handle.frames)
+        frames = _read_declared(path, handle)
     mono = _to_mono(frames)
     _check_finite(path, mono, offset=0)
     return to_mono_resampled(mono, source_sr, target_sr)
@@ -241,7 +245,7 @@ def _open(path: str | os.PathLike[str]) -> sf.SoundFile:
     if shortfall:
         raise TruncatedAudioFile(path, f"file is truncated: {shortfall}")
     try:
-        return sf.SoundFile(path)
+        handle = sf.SoundFile(path)
     except sf.LibsndfileError as exc:
         detail = exc.error_string.rstrip(".")
         container = _audio_container(head)
@@ -252,6 +256,14 @@ def _open(path: str | os.PathLike[str]) -> sf.SoundFile:
         raise NotAudioFile(path, f"not a recognised audio file (libsndfile: {detail})") from None
     except (RuntimeError, TypeError, ValueError) as exc:
         raise AudioError(path, str(exc).splitlines()[0]) from None
+    if not MIN_SAMPLE_RATE <= handle.samplerate <= MAX_SAMPLE_RATE:
+        handle.close()
+        raise UnsupportedAudioFormat(
+            path,
+            f"sample rate {handle.samplerate} Hz is outside "
+            f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz",
+        )
+    return handle
 
 
 def _riff_shortfall(raw, head: bytes, size: int) -> str | None:
@@ -309,6 +321,19 @@ def _read(path: str | os.PathLike[str], handle: sf.SoundFile, frames: int) -> np
         raise TruncatedAudioFile(
             path, f"file is truncated or corrupt: decoding failed ({detail})"
         ) from None
+
+
+def _read_declared(path: str | os.PathLike[str], handle: sf.SoundFile) -> np.ndarray:
+    """All ``handle.frames`` frames the header declares, read ``LOAD_BLOCK_FRAMES`` at a
+    time; ``TruncatedAudioFile`` if decoding stops before them."""
+    blocks, decoded = [], 0
+    while decoded < handle.frames:
+        block = _read(path, handle, min(LOAD_BLOCK_FRAMES, handle.frames - decoded))
+        if len(block) == 0:
+            raise _stopped_early(path, decoded, handle.frames)
+        blocks.append(block)
+        decoded += len(block)
+    return np.concatenate(blocks)
 
 
 def _stopped_early(path: str | os.PathLike[str], decoded: int, declared: int) -> TruncatedAudioFile:

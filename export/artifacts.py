@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
 from edge_ser.artifacts import layout
 from edge_ser.artifacts.formats import PATCH_INPUT, WAVEFORM_INPUT
@@ -18,6 +17,7 @@ from edge_ser.export.tflite_metadata import MetadataInfo, add_metadata
 from edge_ser.log_mel_layer import FRONTEND_LAYER, build_waveform_model
 from edge_ser.model import STANDARDIZE_LAYER
 from edge_ser.reference_preprocess import params
+from edge_ser.runtimes.litert_runtime import LiteRTRuntime
 from edge_ser.windows import synthesize_windows
 
 
@@ -35,24 +35,8 @@ class ExportContext:
 Builder = Callable[[ExportContext, Path], dict]
 
 
-def _tensor_entry(detail: dict) -> dict:
-    scale, zero_point = detail["quantization"]
-    entry = {
-        "name": detail["name"],
-        "dtype": np.dtype(detail["dtype"]).name,
-        "shape": [int(d) for d in detail["shape"]],
-    }
-    if entry["dtype"] == "int8":
-        entry.update(scale=float(scale), zero_point=int(zero_point))
-    return entry
-
-
-def _tflite_entry(path: Path) -> dict:
-    interpreter = Interpreter(model_path=str(path))
-    return {
-        "input": _tensor_entry(interpreter.get_input_details()[0]),
-        "output": _tensor_entry(interpreter.get_output_details()[0]),
-    }
+def _tflite_entry(ctx: ExportContext, path: Path) -> dict:
+    return LiteRTRuntime(path, ctx.labels).manifest_fields()
 
 
 def _metadata_info(ctx: ExportContext, input_kind: str) -> MetadataInfo:
@@ -90,7 +74,7 @@ def _metadata_info(ctx: ExportContext, input_kind: str) -> MetadataInfo:
 def _write_tflite(ctx: ExportContext, path: Path, flatbuffer: bytes, input_kind: str) -> dict:
     """Write a converted model with its metadata; return its manifest fields."""
     path.write_bytes(add_metadata(flatbuffer, _metadata_info(ctx, input_kind)))
-    return _tflite_entry(path)
+    return _tflite_entry(ctx, path)
 
 
 def _build_tflite_int8(ctx: ExportContext, path: Path) -> dict:

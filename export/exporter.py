@@ -18,11 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from edge_ser import __version__
-from edge_ser.aggregate import AGGREGATION_RULE
 from edge_ser.artifacts import layout
 from edge_ser.artifacts.formats import DEFAULT_FORMATS, FORMATS, WAVEFORM_FORMATS
 from edge_ser.artifacts.manifest import (
-    FORMAT_VERSION,
+    contract_fields,
     digest,
     input_quantization,
     preprocessing_constants,
@@ -51,25 +50,40 @@ def coreml_metadata(bundle: ModelBundle) -> dict:
     }
 
 
-def build_manifest(model_id: str, labels: tuple[str, ...], artifacts: dict, parity: dict) -> dict:
-    """Assemble the manifest (``artifacts`` maps file name to its description)."""
+def build_manifest(
+    bundle: ModelBundle, artifacts: dict, parity: dict, source: Path | None = None
+) -> dict:
+    """Assemble the manifest (``artifacts`` maps file name to its description); ``source``
+    is the model directory exported (``None``: the bundled model)."""
+    contract = contract_fields()
     return {
-        "format_version": FORMAT_VERSION,
+        "format_version": contract["format_version"],
         "edge_ser_version": __version__,
-        "model_id": model_id,
-        "labels": list(labels),
-        "aggregation": AGGREGATION_RULE,
-        "preprocessing": preprocessing_constants(),
-        "input": {
-            "name": layout.INPUT_NAME,
-            "shape": list(layout.INPUT_SHAPE),
-            "layout": "NHWC: batch, frames (10 ms each), mel bands (low to high), channel",
-            "dtype": "float32 raw log-mel (int8 models: quantize with the artifact's input scale)",
-            "normalization": "none in the app: the model removes the mean and scales inside",
-        },
-        "quantization_rule": layout.QUANTIZATION_RULE,
+        "model_id": bundle.model_id,
+        "source_model": {"path": None if source is None else str(bundle.directory.resolve())},
+        "labels": list(bundle.labels),
+        "aggregation": contract["aggregation"],
+        "preprocessing": contract["preprocessing"],
+        "input": contract["input"],
+        "quantization_rule": contract["quantization_rule"],
         "artifacts": artifacts,
         "parity": parity,
+    }
+
+
+def build_artifact(context: ExportContext, name: str, directory: Path) -> dict:
+    """Write the artifact of format ``name`` into ``directory``; return its manifest entry."""
+    fmt = FORMATS[name]
+    fields = BUILDERS[name](context, directory / fmt.filename)
+    sha, size = digest(directory / fmt.filename)
+    return {
+        "format": fmt.name,
+        "precision": fmt.precision,
+        "runtime": fmt.runtime,
+        "description": fmt.description,
+        "sha256": sha,
+        "size_bytes": size,
+        **fields,
     }
 
 
@@ -113,20 +127,10 @@ def export(
         for name in dict.fromkeys(formats):
             fmt = FORMATS[name]
             log(f"building {fmt.filename} ({fmt.description})")
-            fields = BUILDERS[name](context, tmp / fmt.filename)
-            sha, size = digest(tmp / fmt.filename)
-            entries[fmt.filename] = {
-                "format": fmt.name,
-                "precision": fmt.precision,
-                "runtime": fmt.runtime,
-                "description": fmt.description,
-                "sha256": sha,
-                "size_bytes": size,
-                **fields,
-            }
+            entries[fmt.filename] = build_artifact(context, name, tmp)
         (tmp / layout.LABELS_TXT).write_text("\n".join(bundle.labels) + "\n")
         _record_golden(tmp, entries)
-        manifest = build_manifest(bundle.model_id, bundle.labels, entries, parity={})
+        manifest = build_manifest(bundle, entries, parity={}, source=model)
         write_manifest(tmp, manifest)
         log("measuring parity against the Keras model")
         report = verify(tmp, model=model)

@@ -9,11 +9,19 @@ window of the data clips; their reference is the Keras model on the reference lo
 (``reference_preprocess``) of exactly those windows, so the frontend inside the artifact is
 checked end to end against the NumPy spec. Checks, in order:
 
-1. the directory is a complete, untampered export (manifest checksums, ``labels.txt``,
-   label order and model id equal to the source model's, TFLite Model Metadata in every
-   ``.tflite`` with the manifest's labels and, for waveform-in files, a 16 kHz mono audio
-   input): otherwise ``ArtifactError`` (exit 2);
-2. per artifact and runtime: patch (or window) and clip top-1 agreement, max and mean
+1. the directory is exactly the export its manifest describes, before any model is opened
+   (``edge_ser.artifacts.manifest``): the manifest follows its JSON Schema, names only the
+   files edge-ser writes, and its contract fields equal this edge-ser's (preprocessing
+   constants, input, aggregation rule, quantization rule, format version); checksums,
+   ``labels.txt``, no unlisted model file, no symbolic link; otherwise ``ArtifactError``
+   (exit 2);
+2. the source model (``--model``, else the one recorded at export if it is still there,
+   else the bundled model) has the manifest's label order and model id (exit 2);
+3. every model file's own tensors (names, types, shapes, int8 scales and zero points; for
+   Core ML also outputs, deployment target and model type) and labels are the manifest's,
+   and every ``.tflite`` carries TFLite Model Metadata with the manifest's labels and, for
+   waveform-in files, a 16 kHz mono audio input (exit 2);
+4. per artifact and runtime: patch (or window) and clip top-1 agreement, max and mean
    absolute probability difference, clip accuracy/UAR when labels are known, and
    reproduction of the probabilities recorded in ``golden/`` at export; judged by
    ``parity.DEFAULT_THRESHOLDS`` for the artifact's precision, whatever its input. When the
@@ -37,9 +45,16 @@ from edge_ser import audio, corpora
 from edge_ser.aggregate import clip_probabilities
 from edge_ser.artifacts import layout
 from edge_ser.artifacts.formats import FILENAME_FORMATS, PATCH_INPUT, WAVEFORM_INPUT, ArtifactFormat
-from edge_ser.artifacts.manifest import ArtifactError, check_artifacts, read_manifest
+from edge_ser.artifacts.manifest import (
+    ArtifactError,
+    check_artifacts,
+    check_fields,
+    quote_value,
+    read_manifest,
+)
 from edge_ser.artifacts.tflite_metadata import AUDIO_PROPERTIES, read_metadata
 from edge_ser.bundle import ModelBundle
+from edge_ser.errors import ModelError
 from edge_ser.evaluate import predict_clips
 from edge_ser.export import parity
 from edge_ser.export.golden import (
@@ -127,8 +142,8 @@ def check_source(manifest: dict, bundle: ModelBundle) -> None:
     """The export must come from ``bundle``: same label order and model id."""
     if tuple(manifest["labels"]) != bundle.labels:
         raise ArtifactError(
-            f"label order in the manifest ({', '.join(manifest['labels'])}) differs from the "
-            f"model's ({', '.join(bundle.labels)})"
+            f"label order in the manifest ({quote_value(manifest['labels'])}) differs from the "
+            f"model's ({quote_value(list(bundle.labels))})"
         )
     if manifest["model_id"] != bundle.model_id:
         raise ArtifactError(
@@ -160,22 +175,54 @@ def check_metadata(dist: Path, formats: dict[str, ArtifactFormat], labels: list[
             )
 
 
-def _runtimes(path: Path, labels: tuple[str, ...], fmt: ArtifactFormat) -> dict:
-    """The runtimes that run one artifact; MediaPipe's ``AudioClassifier`` joins LiteRT on
-    waveform-in TFLite files when ``mediapipe`` is installed."""
-    runtimes = dict(open_model(path).runtimes)
-    if fmt.runtime == "litert" and fmt.input == WAVEFORM_INPUT and mediapipe_runtime.available():
-        runtimes["mediapipe"] = mediapipe_runtime.MediaPipeAudioRuntime(path, labels)
-    return runtimes
+def source_bundle(manifest: dict, model: Path | None) -> ModelBundle:
+    """The source model: ``model``; else the model directory the manifest recorded, if a
+    model of the manifest's id is still there; else the bundled model.
+
+    The recorded path is untrusted: it must be absolute, and only its ``model.json`` is
+    read before the model id is found to match.
+    """
+    if model is not None:
+        return ModelBundle.load(model)
+    recorded = manifest.get("source_model", {}).get("path")
+    if recorded is None:
+        return ModelBundle.load(None)
+    path = Path(recorded)
+    if "\0" in recorded or not path.is_absolute():
+        raise ArtifactError(
+            f"the manifest's source_model path {quote_value(recorded)} is not absolute"
+        )
+    try:
+        bundle = ModelBundle.load(path)
+    except (ModelError, OSError):
+        return ModelBundle.load(None)  # not where it was: the bundled model, or --model
+    return bundle if bundle.model_id == manifest["model_id"] else ModelBundle.load(None)
 
 
-def _artifact_formats(manifest: dict) -> dict[str, ArtifactFormat]:
-    formats = {}
-    for name in manifest["artifacts"]:
-        if name not in FILENAME_FORMATS:
-            raise ArtifactError(f"artifact '{name}' is of no format edge-ser knows")
-        formats[name] = FILENAME_FORMATS[name]
-    return formats
+def _open_artifacts(dist: Path, manifest: dict, labels: tuple[str, ...]) -> dict[str, dict]:
+    """The runtimes of every artifact, by file name, after proving that each model file's
+    own tensors and labels are what its manifest entry says; MediaPipe's ``AudioClassifier``
+    joins LiteRT on waveform-in TFLite files when ``mediapipe`` is installed."""
+    opened = {}
+    for name, entry in manifest["artifacts"].items():
+        fmt = FILENAME_FORMATS[name]
+        runtimes = dict(open_model(dist / name).runtimes)
+        first = next(iter(runtimes.values()))
+        check_fields(name, entry, first.manifest_fields())
+        if tuple(first.labels) != labels:
+            raise ArtifactError(
+                f"artifact '{name}' has the labels {quote_value(list(first.labels))}, not the "
+                f"manifest's {quote_value(list(labels))}"
+            )
+        if (
+            fmt.runtime == "litert"
+            and fmt.input == WAVEFORM_INPUT
+            and mediapipe_runtime.available()
+        ):
+            # MediaPipe's AudioClassifier joins LiteRT on waveform-in TFLite files.
+            runtimes["mediapipe"] = mediapipe_runtime.MediaPipeAudioRuntime(dist / name, labels)
+        opened[name] = runtimes
+    return opened
 
 
 def verify(
@@ -192,14 +239,13 @@ def verify(
     thresholds = thresholds or parity.DEFAULT_THRESHOLDS
     manifest = read_manifest(dist)
     check_artifacts(dist, manifest)
-    source = open_model(model)
-    bundle, keras = source.bundle, source.runtime
-    if bundle is None:
-        raise ArtifactError(f"the source model must be a Keras model directory, not '{model}'")
+    bundle = source_bundle(manifest, model)
     check_source(manifest, bundle)
     labels = bundle.labels
-    formats = _artifact_formats(manifest)
+    formats = {name: FILENAME_FORMATS[name] for name in manifest["artifacts"]}
     check_metadata(dist, formats, manifest["labels"])
+    opened = _open_artifacts(dist, manifest, labels)
+    keras = bundle.runtime()
 
     held_out = bundle.parity_patches()
     kinds = [PATCH_INPUT] + (
@@ -216,7 +262,7 @@ def verify(
     for name, fmt in formats.items():
         model_inputs = inputs[fmt.input]
         litert_probs = None
-        for runtime_name, runtime in _runtimes(dist / name, labels, fmt).items():
+        for runtime_name, runtime in opened[name].items():
             log(f"checking {name} in {runtime_name}")
             probs = runtime.predict_patches(model_inputs.x)
             patch_stats = parity.compare(model_inputs.keras, probs)
@@ -284,29 +330,74 @@ def verify(
     }
 
 
-def format_report(report: dict) -> str:
-    """The verify report as a fixed-width table."""
-    lines = [
-        f"{'artifact [runtime]':<44} {'patch top1':>10} {'(all)':>6} {'max|dp|':>9} "
-        f"{'mean|dp|':>9} {'clip top1':>9} {'clip acc':>9} {'UAR':>6}  result"
+COLUMNS = ("artifact [runtime]", "patch top1", "(all)", "max|dp|", "mean|dp|")
+CLIP_COLUMNS = ("clip top1", "clip acc", "UAR")
+BOUND_NAMES = {
+    "max_abs_diff": "max|dp| <= {:.0e}",
+    "top1_agreement": "top1 >= {:.3f}",
+    "clip_accuracy_drop": "clip acc drop <= {:.3f}",
+}
+LEGEND = f"""\
+patch top1: share of patches whose top label is the Keras model's, over those where Keras's
+  two highest probabilities are at least {parity.DECISIVE_MARGIN} apart; (all): over every patch
+max|dp|, mean|dp|: largest and mean absolute difference from Keras's probabilities
+bound: what each precision must meet (--tolerance changes it). int8 and 8-bit-weight models
+  are held to top-1 agreement, not to |dp|: rounding to 256 levels can move the probabilities
+  of a near-tie far apart while the decision stays Keras's, so a large max|dp| is expected"""
+CLIP_LEGEND = "clip top1, clip acc, UAR: clip agreement, accuracy and unweighted average recall"
+
+
+def _bound(bounds: dict[str, float], clips: bool) -> str:
+    return ", ".join(
+        BOUND_NAMES[name].format(value)
+        for name, value in bounds.items()
+        if clips or name != "clip_accuracy_drop"
+    )
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    """Rows of cells, each column as wide as its widest cell; text left, numbers right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(width) if i == 0 or i >= len(row) - 2 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
     ]
+
+
+def format_report(report: dict) -> str:
+    """The verify report as a table whose columns fit their cells, then what they mean."""
+    with_clips = bool(report["inputs"]["data_clips"])
+    rows = [[*COLUMNS, *(CLIP_COLUMNS if with_clips else ()), "bound", "result"]]
+    failures = {}
     for key, a in report["artifacts"].items():
         p, c = a["patches"], a["clips"] or {}
-        clip_cols = (
-            f"{c['top1_agreement']:>9.3f} {c['accuracy']:>9.3f} {c['uar']:>6.3f}"
-            if c
-            else f"{'-':>9} {'-':>9} {'-':>6}"
+        clip_cells = [f"{c[k]:.3f}" for k in ("top1_agreement", "accuracy", "uar") if with_clips]
+        rows.append(
+            [
+                key,
+                f"{p['top1_agreement']:.3f}",
+                f"{p['top1_agreement_all']:.3f}",
+                f"{p['max_abs_diff']:.2e}",
+                f"{p['mean_abs_diff']:.2e}",
+                *clip_cells,
+                _bound(report["thresholds"][a["precision"]], with_clips),
+                "ok" if a["passed"] else "FAIL",
+            ]
         )
-        lines.append(
-            f"{key:<44} {p['top1_agreement']:>10.3f} {p['top1_agreement_all']:>6.3f} "
-            f"{p['max_abs_diff']:>9.2e} "
-            f"{p['mean_abs_diff']:>9.2e} {clip_cols}  {'ok' if a['passed'] else 'FAIL'}"
-        )
+        notes = [f"    {reason}" for reason in a["failures"]]
         if a.get("litert_max_abs_diff") is not None:
-            lines.append(
-                f"    same {p['n']} inputs as LiteRT: max|dp| {a['litert_max_abs_diff']:.2e}"
+            notes.insert(
+                0, f"    same {p['n']} inputs as LiteRT: max|dp| {a['litert_max_abs_diff']:.2e}"
             )
-        lines.extend(f"    {reason}" for reason in a["failures"])
+        failures[len(rows) - 1] = notes
+    lines = []
+    for index, line in enumerate(_table(rows)):
+        lines.append(line)
+        lines.extend(failures.get(index, ()))
+    lines += ["", LEGEND, *([CLIP_LEGEND] if with_clips else [])]
     inputs = report["inputs"]
     windows = (
         f", {inputs['golden_windows']} golden + {inputs['held_out_windows']} synthesized "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import struct
+import tracemalloc
 import wave
 from pathlib import Path
 
@@ -301,3 +303,100 @@ def test_raw_ravdess_wav_match_librosa():
     assert abs(len(loaded) - len(expected)) <= 1  # librosa rounds the length up
     n = min(len(loaded), len(expected))
     np.testing.assert_allclose(loaded[:n], expected[:n], atol=1e-6)
+
+
+# -- corrupt files: a correct result or an AudioError, never anything else -----------------
+
+
+def test_a_flac_header_declaring_a_huge_length_costs_no_memory(tmp_path):
+    path = tmp_path / "huge.flac"
+    write_tone(path, seconds=0.25, sample_rate=16000, kind="flac_16")
+    data = bytearray(path.read_bytes())
+    # STREAMINFO (after "fLaC" and the 4-byte block header): the 36-bit total sample count
+    # ends the 8 bytes at offset 18; declare 2**36 - 1 frames.
+    data[21] |= 0x0F
+    data[22:26] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(data))
+    assert audio.info(path).frames == 2**36 - 1
+    tracemalloc.start()
+    try:
+        with pytest.raises(audio.TruncatedAudioFile):
+            audio.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024
+
+
+@pytest.mark.parametrize("rate", [1, 1_076_698_752])
+def test_a_sample_rate_no_audio_has_is_refused(tmp_path, rate):
+    path = tmp_path / "odd_rate.wav"
+    write_tone(path, seconds=0.25, sample_rate=16000, kind="wav_16")
+    data = bytearray(path.read_bytes())
+    data[24:28] = struct.pack("<I", rate)  # fmt chunk: sample rate
+    path.write_bytes(bytes(data))
+    with pytest.raises(audio.UnsupportedAudioFormat, match=f"sample rate {rate} Hz is outside"):
+        audio.load(path)
+
+
+FUZZ_SOURCES = [("wav_16", 16000, 1), ("wav_24", 48000, 2), ("wav_float", 22050, 1)]
+FUZZ_SOURCES += [("wav_u8", 8000, 1), ("flac_16", 44100, 2), ("flac_24", 48000, 1)]
+FUZZ_SOURCES += [("ogg", 16000, 1)]
+FUZZ_CASES = 1000
+
+
+def _mutated(data: bytes, rng: np.random.Generator) -> tuple[bytes, str]:
+    """``data`` with a few bits flipped (mostly in the header), cut short, or a header field
+    overwritten with an extreme 32-bit value."""
+    data = bytearray(data)
+    operation = int(rng.integers(3))
+    if operation == 0:
+        for _ in range(int(rng.integers(1, 9))):
+            span = min(len(data), 64) if rng.random() < 0.7 else len(data)
+            data[int(rng.integers(span))] ^= 1 << int(rng.integers(8))
+        return bytes(data), "bit flips"
+    if operation == 1:
+        return bytes(data[: int(rng.integers(1, len(data)))]), "truncated"
+    offset = int(rng.integers(4, min(len(data) - 4, 60)))
+    value = int(rng.choice([0, 1, 2, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, rng.integers(2**32)]))
+    data[offset : offset + 4] = struct.pack("<I", value)
+    return bytes(data), f"header bytes {offset}..{offset + 3} = {value:#x}"
+
+
+def test_fuzzed_audio_files_load_or_raise_audio_errors(tmp_path):
+    """Seeded corruptions of every format: ``load`` and ``iter_blocks`` either return mono
+    float32 audio in [-1, 1] of a plausible length or raise an ``AudioError``."""
+    sources = []
+    for kind, rate, channels in FUZZ_SOURCES:
+        path = tmp_path / f"source_{kind}{_suffix(kind)}"
+        write_tone(path, seconds=0.25, sample_rate=rate, kind=kind, channels=channels)
+        sources.append((kind, path.read_bytes()))
+    rng = np.random.default_rng(18)
+    outcomes = {"loaded": 0, "refused": 0}
+    problems = []
+    for case in range(FUZZ_CASES):
+        kind, original = sources[int(rng.integers(len(sources)))]
+        data, how = _mutated(original, rng)
+        path = tmp_path / f"case{case}{_suffix(kind)}"
+        path.write_bytes(data)
+        try:
+            waveform = audio.load(path)
+            streamed = np.concatenate(list(audio.iter_blocks(path)))
+        except audio.AudioError:
+            outcomes["refused"] += 1
+            continue
+        except Exception as exc:  # noqa: BLE001  (the finding this test exists for)
+            problems.append(f"{kind}, {how}: {type(exc).__name__}: {exc}")
+            continue
+        outcomes["loaded"] += 1
+        plausible = 0 < len(waveform) <= 64 * len(data) and abs(len(streamed) - len(waveform)) <= 1
+        if not (
+            waveform.ndim == 1
+            and waveform.dtype == np.float32
+            and np.isfinite(waveform).all()
+            and np.abs(waveform).max(initial=0.0) <= 1.0
+            and plausible
+        ):
+            problems.append(f"{kind}, {how}: {waveform.dtype} {waveform.shape} returned")
+    assert problems == []
+    assert min(outcomes.values()) > FUZZ_CASES // 10  # both outcomes are exercised

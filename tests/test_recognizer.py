@@ -16,6 +16,7 @@ from model_factory import make_model_dir
 
 from edge_ser import Recognizer, audio
 from edge_ser.artifacts import layout
+from edge_ser.artifacts.formats import FORMATS
 from edge_ser.errors import ModelError
 from edge_ser.features import clip_patches, file_log_mel
 from edge_ser.recognizer import PatchFramer, WindowFramer, hop_frames_from_seconds
@@ -40,11 +41,14 @@ def build_tiny_export(root: Path) -> TinyExport:
     The export is assembled from the TFLite builders without ``edge-ser export``'s parity
     gate, which is not what these tests are about.
     """
-    from edge_ser.artifacts.formats import FORMATS
-    from edge_ser.artifacts.manifest import digest
     from edge_ser.bundle import ModelBundle
-    from edge_ser.export.artifacts import BUILDERS, ExportContext
-    from edge_ser.export.exporter import build_manifest, coreml_metadata, write_manifest
+    from edge_ser.export.artifacts import ExportContext
+    from edge_ser.export.exporter import (
+        build_artifact,
+        build_manifest,
+        coreml_metadata,
+        write_manifest,
+    )
 
     model_dir, dist = root / "model", root / "dist"
     if not (dist / layout.MANIFEST_JSON).is_file():
@@ -53,20 +57,12 @@ def build_tiny_export(root: Path) -> TinyExport:
             bundle.keras_model, bundle.labels, bundle.calibration_patches(), coreml_metadata(bundle)
         )
         dist.mkdir(parents=True)
-        entries = {}
-        for name in ("tflite-int8", "tflite-float32"):
-            fmt = FORMATS[name]
-            fields = BUILDERS[name](context, dist / fmt.filename)
-            sha, size = digest(dist / fmt.filename)
-            entries[fmt.filename] = {
-                "format": name,
-                "precision": fmt.precision,
-                "sha256": sha,
-                "size_bytes": size,
-                **fields,
-            }
+        entries = {
+            FORMATS[name].filename: build_artifact(context, name, dist)
+            for name in ("tflite-int8", "tflite-float32")
+        }
         (dist / layout.LABELS_TXT).write_text("\n".join(bundle.labels) + "\n")
-        write_manifest(dist, build_manifest(bundle.model_id, bundle.labels, entries, parity={}))
+        write_manifest(dist, build_manifest(bundle, entries, parity={}, source=model_dir))
     labels = tuple((dist / layout.LABELS_TXT).read_text().split())
     return TinyExport(model_dir, dist, labels)
 

@@ -636,6 +636,34 @@ def spec_labels(spec) -> tuple[str, ...]:
     raise ModelError("the ML Program is not a classifier (it has no classify op)")
 
 
+# Core ML specification version -> the oldest iOS that runs it.
+_DEPLOYMENT_TARGETS = {4: "iOS13", 5: "iOS14", 6: "iOS15", 7: "iOS16", 8: "iOS17", 9: "iOS18"}
+_MODEL_TYPES = {"mlProgram": "mlProgram", "neuralNetworkClassifier": "neuralNetwork"}
+_ARRAY_DTYPES = {65568: "float32", 65552: "float16", 65600: "float64", 131104: "int32"}
+
+
+def spec_manifest_fields(spec) -> dict:
+    """What a classifier spec says of itself, as an export manifest's artifact entry does:
+    input name, dtype and shape, output names, deployment target and model type."""
+    description = spec.description
+    feature = description.input[0]
+    array = feature.type.multiArrayType
+    version = int(spec.specificationVersion)
+    return {
+        "input": {
+            "name": feature.name,
+            "dtype": _ARRAY_DTYPES.get(int(array.dataType), f"array type {array.dataType}"),
+            "shape": [int(d) for d in array.shape],
+        },
+        "output": {
+            "label": description.predictedFeatureName,
+            "probabilities": description.predictedProbabilitiesName,
+        },
+        "minimum_deployment_target": _DEPLOYMENT_TARGETS.get(version, f"spec version {version}"),
+        "model_type": _MODEL_TYPES.get(spec.WhichOneof("Type"), spec.WhichOneof("Type")),
+    }
+
+
 class CoreMLNumpyRuntime:
     """Evaluate a saved Core ML classifier (``.mlpackage`` or ``.mlmodel``) with NumPy.
 
@@ -653,6 +681,7 @@ class CoreMLNumpyRuntime:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self._model: _MilProgram | _NeuralNetwork | None = None
+        self._spec = None
         if path is not None:
             self.load(path)
 
@@ -667,6 +696,7 @@ class CoreMLNumpyRuntime:
             spec = load_spec(str(path))
         except Exception as exc:  # protobuf and package errors have no common base
             raise ModelError(f"cannot read Core ML model {path}: {exc}") from exc
+        self._spec = spec
         if spec.WhichOneof("Type") == "mlProgram":
             self._model = _MilProgram(spec, path / "Data" / "com.apple.CoreML")
         else:
@@ -688,6 +718,12 @@ class CoreMLNumpyRuntime:
     def op_types(self) -> set[str]:
         """ML Program op types (including ``const``) or NeuralNetwork layer types."""
         return set(self._loaded.op_types)
+
+    def manifest_fields(self) -> dict:
+        """The model's own input, outputs, deployment target and type (``spec_manifest_fields``)."""
+        if self._spec is None:
+            raise RuntimeError("call load() first")
+        return spec_manifest_fields(self._spec)
 
     def predict_patches(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities of log-mel patches (or windows, for waveform-in programs).

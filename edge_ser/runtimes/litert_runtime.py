@@ -10,6 +10,20 @@ from edge_ser.errors import ModelError
 from edge_ser.quantization import dequantize, quantize
 
 
+def tensor_fields(detail: dict) -> dict:
+    """A LiteRT tensor as an export manifest describes it: name, dtype, shape and, for
+    int8, scale and zero point."""
+    scale, zero_point = detail["quantization"]
+    fields = {
+        "name": detail["name"],
+        "dtype": np.dtype(detail["dtype"]).name,
+        "shape": [int(d) for d in detail["shape"]],
+    }
+    if fields["dtype"] == "int8":
+        fields.update(scale=float(scale), zero_point=int(zero_point))
+    return fields
+
+
 class LiteRTRuntime:
     """A ``.tflite`` model in the LiteRT interpreter; int8 models are fed quantized inputs.
 
@@ -50,6 +64,10 @@ class LiteRTRuntime:
                 f"'{self.path}' outputs {self.output['shape'][-1]} classes "
                 f"but {len(self.labels)} labels were given"
             )
+
+    def manifest_fields(self) -> dict:
+        """The model's own input and output tensors (``tensor_fields``)."""
+        return {"input": tensor_fields(self.input), "output": tensor_fields(self.output)}
 
     @property
     def input_shape(self) -> tuple[int, ...]:

@@ -49,6 +49,7 @@ from edge_ser.bench.output import benchmark_main  # noqa: E402
 from edge_ser.errors import EdgeSerError  # noqa: E402
 from edge_ser.evaluate import corpora_report  # noqa: E402
 from edge_ser.features import FeatureCache  # noqa: E402
+from edge_ser.reference_preprocess import params  # noqa: E402
 from edge_ser.train import (  # noqa: E402
     LabelledClips,
     TrainConfig,
@@ -183,11 +184,29 @@ def int8_latency(config: TrainConfig, data: LabelledClips) -> dict:
 # --- running and reporting -----------------------------------------------------------------
 
 
+def trim_silence(log_mel: np.ndarray, below_peak_db: float) -> np.ndarray:
+    """The log-mel from its first to its last frame within ``below_peak_db`` of its loudest
+    frame (level: summed mel magnitude), kept at least one patch long (a voice-activity
+    trim of leading and trailing silence, as an app would do before the model)."""
+    magnitude = np.maximum(np.exp(log_mel) - params.LOG_OFFSET, 1e-9).sum(axis=1)
+    level_db = 20 * np.log10(magnitude)
+    active = np.flatnonzero(level_db > level_db.max() - below_peak_db)
+    first, last = int(active[0]), int(active[-1]) + 1
+    missing = params.PATCH_FRAMES - (last - first)
+    if missing > 0:  # widen around the speech, within the clip
+        first = max(0, first - missing // 2)
+        last = min(len(log_mel), first + params.PATCH_FRAMES)
+        first = max(0, last - params.PATCH_FRAMES)
+    return log_mel[first:last]
+
+
 def run_benchmark(args: argparse.Namespace) -> dict:
     config = edge_ser_config(args)
     data, skipped = load_labelled_clips(
         [args.ravdess, args.emodb], ["ravdess", "emodb"], FeatureCache(), progress=False
     )
+    if args.trim_silence is not None:
+        data.log_mels = [trim_silence(m, args.trim_silence) for m in data.log_mels]
     if set(data.corpora) != {"ravdess", "emodb"}:
         raise EdgeSerError(f"expected the corpora ravdess and emodb, got {data.corpora}")
     classic = {}
@@ -232,6 +251,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "seed": args.seed,
         "methods": args.methods,
         "settings": args.set,
+        "trim_silence_db": args.trim_silence,
         "edge_ser_config": config.to_dict(),
         "conv1d_epochs": args.conv1d_epochs,
         "seconds_per_method": seconds,
@@ -325,6 +345,12 @@ def to_markdown(report: dict) -> str:
         + recipe_text(config["epochs"], config["patience"], config["average_last"])
         + f"; loss {config['loss']}, balance {config['balance']}"
         + (f"; settings {', '.join(report['settings'])}" if report["settings"] else "")
+        + (
+            f"; leading and trailing silence (frames more than {report['trim_silence_db']:g} dB "
+            "below the clip's loudest) trimmed from every clip's log-mel, in training and test"
+            if report.get("trim_silence_db") is not None
+            else ""
+        )
         + f"; seed {report['seed']}.",
     ]
     if "edge_ser_int8" in report:
@@ -348,6 +374,11 @@ def to_markdown(report: dict) -> str:
         + f"--seed {report['seed']} --epochs {config['epochs']} --loss {config['loss']} "
         f"--balance {config['balance']}"
         + "".join(f" --set {s}" for s in report["settings"])
+        + (
+            f" --trim-silence {report['trim_silence_db']:g}"
+            if report.get("trim_silence_db") is not None
+            else ""
+        )
         + "`.",
     ]
     return "\n".join(lines) + "\n"
@@ -370,6 +401,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--balance", choices=("corpus", "label"), default=None)
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="TrainConfig field"
+    )
+    parser.add_argument(
+        "--trim-silence",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="edge-ser: trim each clip's log-mel to the frames within DB of its loudest",
     )
     parser.add_argument("--conv1d-epochs", type=int, default=accuracy.CONV1D_EPOCHS)
     parser.add_argument("--seed", type=int, default=0, help="folds and model seeds")

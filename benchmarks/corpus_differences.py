@@ -140,7 +140,11 @@ def to_markdown(report: dict) -> str:
         ]
         for label, values in per_label.items():
             lines.append(f"| {label} | " + " | ".join(f"{values[k]:.2f}" for k in MEASURES) + " |")
-    lines += ["", "Reproduce: `python benchmarks/corpus_differences.py --markdown ...`."]
+    lines += [
+        "",
+        "Reproduce: `python benchmarks/corpus_differences.py --markdown "
+        "benchmarks/corpus-differences.md --json benchmarks/corpus-differences.json`.",
+    ]
     return "\n".join(lines) + "\n"
 
 

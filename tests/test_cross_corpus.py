@@ -201,3 +201,26 @@ def test_egemaps_functionals_run_beside_tensorflow(tmp_path):
     features = egemaps.functionals(paths)
     assert features.shape == (2, 88) and np.isfinite(features).all()
     assert not np.allclose(features[0], features[1])
+
+
+def test_corpus_differences_measure_silence_and_level_of_a_constructed_clip():
+    sys.path.insert(0, str(SCRIPT.parent))
+    import corpus_differences as cd
+
+    from edge_ser.reference_preprocess import params, waveform_to_padded_log_mel
+
+    sr = params.SAMPLE_RATE
+    t = np.arange(sr) / sr
+    speech = 0.3 * np.sin(2 * np.pi * 440 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    # 0.5 s of silence, 1 s of tone, 1 s of silence (a faint noise floor).
+    noise = 1e-5 * np.random.default_rng(0).standard_normal(int(2.5 * sr))
+    wave = noise.copy()
+    wave[sr // 2 : sr // 2 + sr] += speech
+    log_mel = waveform_to_padded_log_mel(wave.astype(np.float32))
+    octaves = np.linspace(-3, 3, params.NUM_MEL_BANDS)
+    m = cd.clip_measures(log_mel, octaves)
+    assert m["duration_s"] == pytest.approx(2.5, abs=0.05)
+    assert m["leading_silence_s"] == pytest.approx(0.5, abs=0.05)
+    assert m["trailing_silence_s"] == pytest.approx(1.0, abs=0.05)
+    assert m["silence_share"] == pytest.approx(0.6, abs=0.05)
+    assert m["noise_floor_db"] > 60  # the floor is far below the tone

@@ -155,7 +155,7 @@ def int8_latency(config: TrainConfig, data: LabelledClips) -> dict:
     (untrained weights: the time does not depend on them)."""
     from edge_ser.export.tflite import to_int8_tflite
     from edge_ser.model import build_model, count_macs
-    from edge_ser.runtimes.litert import LiteRTRuntime
+    from edge_ser.runtimes.litert_runtime import LiteRTRuntime
     from edge_ser.train import CALIBRATION_PATCHES, representative_patches
 
     model = build_model(config.model, data.labels)
@@ -209,6 +209,8 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         data.log_mels = [trim_silence(m, args.trim_silence) for m in data.log_mels]
     if set(data.corpora) != {"ravdess", "emodb"}:
         raise EdgeSerError(f"expected the corpora ravdess and emodb, got {data.corpora}")
+    # The architecture's int8 size and latency first: a failure shows before any training.
+    latency = int8_latency(config, data) if "edge-ser" in args.methods else None
     classic = {}
     if any(m != "edge-ser" for m in args.methods):
         classic = accuracy.load_classic_features(data.clips, args.methods)
@@ -259,8 +261,8 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "versions": accuracy.library_versions(),
         "results": {row: _summarise(per) for row, per in results.items()},
     }
-    if "edge-ser" in args.methods:
-        summary["edge_ser_int8"] = int8_latency(config, data)
+    if latency:
+        summary["edge_ser_int8"] = latency
     return summary
 
 

@@ -341,20 +341,22 @@ def to_markdown(report: dict) -> str:
         cells = [_cell(result[p], n) if p in result else "" for p, n in columns]
         lines.append(f"| {accuracy.DESCRIPTIONS.get(row, row)} | " + " | ".join(cells) + " |")
     config = report["edge_ser_config"]
-    lines += [
-        "",
-        "- edge-ser CNN: "
-        + recipe_text(config["epochs"], config["patience"], config["average_last"])
-        + f"; loss {config['loss']}, balance {config['balance']}"
-        + (f"; settings {', '.join(report['settings'])}" if report["settings"] else "")
-        + (
-            f"; leading and trailing silence (frames more than {report['trim_silence_db']:g} dB "
-            "below the clip's loudest) trimmed from every clip's log-mel, in training and test"
-            if report.get("trim_silence_db") is not None
-            else ""
+    lines.append("")
+    if "edge-ser" in report["methods"]:
+        lines.append(
+            "- edge-ser CNN: "
+            + recipe_text(config["epochs"], config["patience"], config["average_last"])
+            + f"; loss {config['loss']}, balance {config['balance']}"
+            + (f"; settings {', '.join(report['settings'])}" if report["settings"] else "")
+            + (
+                f"; leading and trailing silence (frames more than {report['trim_silence_db']:g} "
+                "dB below the clip's loudest) trimmed from every clip's log-mel, in training "
+                "and test"
+                if report.get("trim_silence_db") is not None
+                else ""
+            )
+            + f"; seed {report['seed']}."
         )
-        + f"; seed {report['seed']}.",
-    ]
     if "edge_ser_int8" in report:
         lat = report["edge_ser_int8"]
         lines.append(
@@ -370,7 +372,7 @@ def to_markdown(report: dict) -> str:
         + ".",
         "",
         "Reproduce: `python benchmarks/cross_corpus.py --protocols "
-        + " ".join(report["protocols"])
+        + " ".join(f"'{p}'" if ">" in p else p for p in report["protocols"])
         + f" --methods {' '.join(report['methods'])} --folds {report['folds']} "
         + (f"--max-folds {report['max_folds']} " if report.get("max_folds") else "")
         + f"--seed {report['seed']} --epochs {config['epochs']} --loss {config['loss']} "

@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy  # noqa: E402  (the classic methods and the edge-ser fold, shared)
 
 from edge_ser import corpora  # noqa: E402
+from edge_ser.aggregate import AGGREGATION_RULE  # noqa: E402
 from edge_ser.bench.output import benchmark_main  # noqa: E402
 from edge_ser.errors import EdgeSerError  # noqa: E402
 from edge_ser.evaluate import corpora_report  # noqa: E402
@@ -254,6 +255,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "methods": args.methods,
         "settings": args.set,
         "trim_silence_db": args.trim_silence,
+        "clip_rule": AGGREGATION_RULE,
         "edge_ser_config": config.to_dict(),
         "conv1d_epochs": args.conv1d_epochs,
         "seconds_per_method": seconds,
@@ -332,7 +334,9 @@ def to_markdown(report: dict) -> str:
         f"`-cv`: {report['folds']}-fold leave-speakers-out (seed {report['seed']}), mean over "
         + (f"the first {report['max_folds']} " if report.get("max_folds") else "")
         + "folds; `a->b`: trained on every speaker of a, tested on b. Collapse: a label predicted "
-        "more than twice as often as it occurs (strict argmax) in some fold.",
+        "more than twice as often as it occurs (strict argmax) in some fold. Clip score: "
+        + report.get("clip_rule", "mean of the probabilities of every patch")
+        + ".",
         "",
         "| method | " + " | ".join(heading) + " |",
         "|---|" + "---|" * len(columns),

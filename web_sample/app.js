@@ -18,8 +18,8 @@ const $ = (id) => document.getElementById(id);
 
 // Results, also read by the end-to-end test: every window's own probabilities (not smoothed),
 // the smoothed ones shown live, the last dropped file's windows and clip result, and the first
-// two seconds of 16 kHz microphone audio (to line the live windows up with a known recording).
-const HEAD_SAMPLES = 2 * SAMPLE_RATE;
+// eight seconds of 16 kHz microphone audio (to line the live windows up with a known recording).
+const HEAD_SAMPLES = 8 * SAMPLE_RATE;
 const state = {
   ready: false,
   error: null,

@@ -266,11 +266,26 @@ def test_web_sample_names_and_constants_match_the_export() -> None:
     assert web["MIN_SAMPLES"] == params.MIN_SAMPLES == layout.WAVEFORM_INPUT_SHAPE[1]
     assert web["PATCH_HOP_SAMPLES"] == params.PATCH_HOP_SAMPLES
     assert web["DEFAULT_WINDOWS"] == _constants(JAVA_DIR / "Smoother.java")["DEFAULT_WINDOWS"]
+    # The silence rule's level is the mean of the window's log-mel: the spec's constants.
+    for name in (
+        "WINDOW_LENGTH_SAMPLES",
+        "HOP_LENGTH_SAMPLES",
+        "FFT_LENGTH",
+        "NUM_MEL_BANDS",
+        "MEL_MIN_HZ",
+        "MEL_MAX_HZ",
+        "MEL_HIGH_FREQUENCY_Q",
+        "MEL_BREAK_FREQUENCY_HERTZ",
+        "LOG_OFFSET",
+        "PATCH_FRAMES",
+        "SILENCE_LEVEL_DROP",
+    ):
+        assert web[name] == getattr(params, name), name
     assert (WEB / web["WASM_DIR"]).relative_to(WEB).parts[:2] == ("node_modules", "@mediapipe")
 
 
 def test_web_sample_takes_constants_and_labels_from_one_place() -> None:
-    magic = re.compile(r"\b(?:15_?600|7_?680|16_?000)\b")
+    magic = re.compile(r"\b(?:15_?600|7_?680|16_?000|7_?500|512)\b")
     offenders = {
         path.name: magic.findall(_code(path)) for path in _web_sources() if path != WEB_CONSTANTS
     }

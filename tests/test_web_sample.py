@@ -25,6 +25,7 @@ import pytest
 import soundfile as sf
 import soxr
 
+from edge_ser import Recognizer, audio
 from edge_ser.artifacts import layout
 from edge_ser.cli import main
 from edge_ser.export.parity import DECISIVE_MARGIN
@@ -116,6 +117,10 @@ def test_dropped_file_gives_the_windows_of_predict(dist, clip, capsys, name):
     got = state["file"]
     assert [w["start_s"] for w in got["windows"]] == [w["start_s"] for w in expected["windows"]]
     float32 = name == layout.WAVEFORM_FLOAT32_TFLITE
+    # The silence rule: the same windows are silence, and stay out of the clip's mean.
+    assert [w["silence"] for w in got["windows"]] == [w["silence"] for w in expected["windows"]]
+    if float32:
+        assert [w["label"] for w in got["windows"]] == [w["label"] for w in expected["windows"]]
     page, cli = probabilities(got["windows"], labels), probabilities(expected["windows"], labels)
     assert_same_windows(page, cli, float32)
     clip_page = probabilities([got], labels)
@@ -176,6 +181,10 @@ def test_microphone_windows_follow_predict(dist, clip, tmp_path, capsys):
     assert labels == list(expected[0]["probabilities"])
     page, cli = probabilities(live, labels), probabilities(expected, labels)
     assert_same_windows(page, cli, float32=True)
-    # What the page shows: the mean of the last three windows, as on Android and iOS.
-    means = np.array([cli[i - 2 : i + 1].mean(0) for i in range(2, len(cli))])
-    assert np.abs(probabilities(live, labels, "smoothed")[2:] - means).max() <= FLOAT32_TOLERANCE
+    # What the page shows, as a Recognizer stream computes it: the mean of the last three
+    # windows that are not silence, silence judged against the loudest window so far.
+    stream = Recognizer.load(model).stream(smoothing=3)
+    shown = stream.feed(audio.load(aligned, target_sr=16000))[1:MIC_WINDOWS]
+    assert [w["silence"] for w in live] == [w.silence for w in shown]
+    smoothed = probabilities([w.to_dict() for w in shown], labels)
+    assert np.abs(probabilities(live, labels, "smoothed")[2:] - smoothed[2:]).max() <= 1e-3

@@ -13,6 +13,9 @@ import {
   clipWindows,
   mean,
 } from "./edge-ser.js";
+import { LiveSilence, silentWindows, windowLevel } from "./silence.js";
+
+const SILENCE = "silence";
 
 const $ = (id) => document.getElementById(id);
 
@@ -92,6 +95,7 @@ async function start() {
   state.inputRate = context.sampleRate;
   const windows = new SlidingWindow();
   const smoother = new Smoother();
+  const silenceRule = new LiveSilence();
   state.live = [];
   state.captured = 0;
   state.head = new Float32Array(HEAD_SAMPLES);
@@ -102,15 +106,19 @@ async function start() {
     state.captured += data.length;
     for (const samples of windows.push(data)) {
       const probabilities = classifyWindow(samples);
-      const smoothed = smoother.add(probabilities);
+      // A silent window is shown as such and stays out of the smoothing.
+      const silence = silenceRule.isSilent(windowLevel(samples));
+      const smoothed = silence ? smoother.current() : smoother.add(probabilities);
       const index = state.live.length;
       state.live.push({
         start_s: (index * windows.hop) / SAMPLE_RATE,
-        label: top(probabilities),
+        label: silence ? SILENCE : top(probabilities),
+        silence,
         probabilities: named(probabilities),
         smoothed: named(smoothed),
       });
-      showBars(smoothed, `live: ${top(smoothed)} (mean of the last ${smoother.recent.length} windows)`);
+      const recent = `mean of the last ${smoother.recent.length} windows with speech`;
+      showBars(smoothed, silence ? `live: ${SILENCE} (${recent}: ${top(smoothed)})` : `live: ${top(smoothed)} (${recent})`);
     }
   };
   context.createMediaStreamSource(stream).connect(capture);
@@ -136,8 +144,12 @@ async function classifyFile(file) {
   for (let c = 0; c < audio.numberOfChannels; c++) {
     audio.getChannelData(c).forEach((value, i) => (samples[i] += value / audio.numberOfChannels));
   }
-  const windows = clipWindows(samples).map((window) => classifyWindow(window));
-  const clip = mean(windows);
+  const inputs = clipWindows(samples);
+  const windows = inputs.map((window) => classifyWindow(window));
+  // The clip's probabilities: the mean of its windows that are not silence.
+  const silent = silentWindows(inputs.map((window) => windowLevel(window)));
+  const speech = windows.filter((_, i) => !silent[i]);
+  const clip = mean(speech);
   state.file = {
     name: file.name,
     duration_s: samples.length / SAMPLE_RATE,
@@ -145,11 +157,12 @@ async function classifyFile(file) {
     probabilities: named(clip),
     windows: windows.map((probabilities, i) => ({
       start_s: (i * new SlidingWindow().hop) / SAMPLE_RATE,
-      label: top(probabilities),
+      label: silent[i] ? SILENCE : top(probabilities),
+      silence: silent[i],
       probabilities: named(probabilities),
     })),
   };
-  showBars(clip, `${file.name}: ${top(clip)} (mean of ${windows.length} windows)`);
+  showBars(clip, `${file.name}: ${top(clip)} (mean of ${speech.length} of ${windows.length} windows; the others are silence)`);
 }
 
 function report(error) {

@@ -10,6 +10,19 @@ export const MIN_SAMPLES = 15600;
 export const PATCH_HOP_SAMPLES = 7680;
 // Windows averaged for the live display (about 1.9 s), as Smoother.DEFAULT_WINDOWS on Android/iOS.
 export const DEFAULT_WINDOWS = 3;
+// The log-mel of reference_preprocess/params.py, for the silence rule's window level (silence.js):
+// a window is silence when its mean log-mel is more than SILENCE_LEVEL_DROP below the loudest's.
+export const WINDOW_LENGTH_SAMPLES = 400;
+export const HOP_LENGTH_SAMPLES = 160;
+export const FFT_LENGTH = 512;
+export const NUM_MEL_BANDS = 64;
+export const MEL_MIN_HZ = 125.0;
+export const MEL_MAX_HZ = 7500.0;
+export const MEL_HIGH_FREQUENCY_Q = 1127.0;
+export const MEL_BREAK_FREQUENCY_HERTZ = 700.0;
+export const LOG_OFFSET = 0.01;
+export const PATCH_FRAMES = 96;
+export const SILENCE_LEVEL_DROP = 2.0;
 
 /** Cuts a stream of samples into windows: window i covers samples [hop i, hop i + length). */
 export class SlidingWindow {
@@ -52,6 +65,11 @@ export class Smoother {
   add(probabilities) {
     this.recent.push(Float32Array.from(probabilities));
     if (this.recent.length > this.windows) this.recent.shift();
+    return mean(this.recent);
+  }
+
+  /** The mean of the recent windows, without adding one (for a silent window). */
+  current() {
     return mean(this.recent);
   }
 

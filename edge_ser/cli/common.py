@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from edge_ser.atomic import OutputKind
 from edge_ser.corpora import AUTO, CORPORA
 from edge_ser.labels import BALANCES, LOSSES
 
@@ -115,6 +116,22 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
 
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def add_output_arguments(parser: argparse.ArgumentParser, default: str, kind: OutputKind) -> None:
+    """``--out DIR`` and ``--force`` of a command that writes a directory of ``kind``."""
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(default),
+        metavar="DIR",
+        help=f"directory to write {kind.description} into: new or empty (default {default})",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help=f"replace {kind.description} already in --out (its {kind.marker}); other files stay",
+    )
 
 
 def add_seed_argument(parser: argparse.ArgumentParser) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from edge_ser.artifacts import layout
 from edge_ser.atomic import check_target
-from edge_ser.cli.common import add_model_argument
+from edge_ser.cli.common import add_model_argument, add_output_arguments
 from edge_ser.reference_preprocess import params
 
 HELP = "export int8/float32 TFLite, Core ML, labels, manifest and golden vectors (atomically)"
@@ -18,13 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from edge_ser.artifacts.formats import DEFAULT_FORMATS, FORMATS, WAVEFORM_FORMATS
 
     add_model_argument(parser)
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("dist"),
-        metavar="DIR",
-        help="export directory to create (default dist)",
-    )
+    add_output_arguments(parser, "dist", layout.OUTPUT)
     parser.add_argument(
         "--formats",
         nargs="+",
@@ -39,11 +32,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also build the waveform-in models (log-mel frontend inside; raw 16 kHz windows "
         f"of {params.MIN_SAMPLES} samples in): {' '.join(WAVEFORM_FORMATS)}",
-    )
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace an earlier export in --out (other files there stay)",
     )
 
 

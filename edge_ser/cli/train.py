@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from edge_ser.atomic import check_target
 from edge_ser.bundle import RUN_OUTPUT
 from edge_ser.cli.common import (
     add_data_dirs_arguments,
     add_epochs_argument,
+    add_output_arguments,
     add_patience_argument,
     add_seed_argument,
     add_training_choices_arguments,
@@ -24,16 +24,7 @@ HELP = "train a model on one or more labelled corpora with a speaker-independent
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_data_dirs_arguments(parser)
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("runs/latest"),
-        metavar="DIR",
-        help="run directory to create: model, metadata, reports (default runs/latest)",
-    )
-    parser.add_argument(
-        "--force", action="store_true", help="replace an earlier run in --out (other files stay)"
-    )
+    add_output_arguments(parser, "runs/latest", RUN_OUTPUT)
     add_epochs_argument(parser)
     add_seed_argument(parser)
     parser.add_argument(

@@ -73,3 +73,14 @@ def test_predict_by_default_runs_the_bundled_int8_model_without_tensorflow(tmp_p
     code, heavy, err = run_cli("predict", "clip.wav", cwd=tmp_path)
     assert code == 0, err
     assert heavy == "ai_edge_litert"
+
+
+def test_version_is_looked_up_only_when_asked(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_ser", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and result.stdout.startswith("edge-ser ")
+    probe = "import sys, edge_ser.cli; print('importlib.metadata' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout == (
+        "False\n"
+    )

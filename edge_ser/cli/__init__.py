@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from typing import NoReturn
 
-from edge_ser import __version__, quiet
+import edge_ser
+from edge_ser import quiet
 from edge_ser.errors import EdgeSerError
 
 # The reference preprocessor's one matrix product is small: a multi-threaded BLAS only adds
@@ -41,6 +42,17 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looking the version up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        print(f"edge-ser {edge_ser.__version__}")
+        parser.exit()
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors as one line, like every other error of the command line."""
 
@@ -54,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="edge-ser",
         description="Train, export and verify compact on-device speech emotion recognition models.",
     )
-    parser.add_argument("--version", action="version", version=f"edge-ser {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMANDS:

@@ -77,7 +77,7 @@ def atomic_directory(target: Path, kind: OutputKind, force: bool = False) -> Ite
     target = check_target(target, kind, force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _make_private_dir(target.parent, target.name)
+        tmp = _make_hidden_dir(target.parent, target.name)
     except OSError as exc:
         raise EdgeSerError(f"cannot write beside '{target}': {exc.strerror}") from None
     try:
@@ -94,7 +94,7 @@ def atomic_directory(target: Path, kind: OutputKind, force: bool = False) -> Ite
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _make_private_dir(parent: Path, name: str) -> Path:
+def _make_hidden_dir(parent: Path, name: str) -> Path:
     """A new hidden directory in ``parent`` with the permissions a plain ``mkdir`` gives."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=parent))
     umask = os.umask(0)
@@ -108,7 +108,7 @@ def _replace_entries(new: Path, target: Path, kind: OutputKind) -> None:
 
     Old entries are first moved into a backup directory, so a failure midway puts them back.
     """
-    backup = _make_private_dir(target.parent, f"{target.name}.old")
+    backup = _make_hidden_dir(target.parent, f"{target.name}.old")
     moved_in: list[str] = []
     moved_out: list[str] = []
     try:

@@ -56,7 +56,7 @@ lint: setup
 RAVDESS ?= ../shared/data/ravdess-speech-actors01-20
 bundled-model: setup
 	$(BIN)/edge-ser train $(RAVDESS) --val-speakers ravdess:17 ravdess:18 ravdess:19 ravdess:20 \
-		--seed 1 --out runs/ravdess
+		--seed 1 --out runs/ravdess --force
 	$(BIN)/python benchmarks/accuracy.py $(RAVDESS) --folds 5 \
 		--json benchmarks/accuracy.json --markdown benchmarks/accuracy.md
 	$(BIN)/python benchmarks/robustness.py $(RAVDESS) --models runs/ravdess --json runs/robustness.json

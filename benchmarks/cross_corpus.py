@@ -279,7 +279,7 @@ def _brief(report: dict) -> dict:
         "predicted_share": report["predicted_share"],
         "confusion": report["confusion"],
     }
-    if len(report["per_corpus"]) > 1:
+    if len(report.get("per_corpus", {})) > 1:
         brief["per_corpus"] = {name: _brief(r) for name, r in report["per_corpus"].items()}
     return brief
 

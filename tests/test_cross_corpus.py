@@ -157,14 +157,24 @@ def test_cross_corpus_benchmark_scores_every_protocol(
 ):
     ravdess, emodb = two_corpora
     json_path, markdown_path = tmp_path / "cc.json", tmp_path / "cc.md"
-    argv = ["--ravdess", str(ravdess), "--emodb", str(emodb), "--folds", "2"]
+    argv = ["--ravdess", str(ravdess), "--emodb", str(emodb), "--folds", "2", "--protocols"]
+    argv += ["ravdess->emodb", "emodb->ravdess", "ravdess-cv", "emodb-cv", "joint-cv"]
     argv += ["--methods", "mfcc-svm", "summary-mlp", "--json", str(json_path)]
     argv += ["--markdown", str(markdown_path)]
     assert cross_corpus_benchmark.main(argv) == 0
     report = json.loads(json_path.read_text())
     for row in ("mfcc-svm", "summary-mlp"):
         result = report["results"][row]
-        assert set(result) == {"ravdess->emodb", "emodb->ravdess", "ravdess-cv", "emodb-cv"}
+        assert set(result) == {
+            "ravdess->emodb",
+            "emodb->ravdess",
+            "ravdess-cv",
+            "emodb-cv",
+            "joint-cv",
+        }
+        # Joint folds test speakers of both corpora and are scored per corpus.
+        assert set(result["joint-cv"]) == {"folds", "emodb", "ravdess"}
+        assert set(result["joint-cv"]["folds"][0]["per_corpus"]) == {"emodb", "ravdess"}
         assert len(result["ravdess-cv"]["folds"]) == 2
         # The generated labels differ in pitch and spectral peak: far above chance.
         assert result["ravdess-cv"]["all"]["uar"]["mean"] > 0.5

@@ -6,10 +6,10 @@ each waveform-in TFLite file of an export directory:
 
 - **parity**: edge-ser's windows (15600 samples every 0.48 s) scored by MediaPipe's Python
   ``AudioClassifier`` and by the LiteRT interpreter; the largest absolute difference;
-- **windowing**: the clip label edge-ser gives (mean of its overlapping windows) against the
-  one an app gets by handing MediaPipe the whole clip, which cuts back-to-back 15600-sample
-  windows, the last one zero-padded, and averaging those; agreement of the two, and the
-  accuracy and UAR of each against the corpus labels.
+- **windowing**: the clip label edge-ser gives (mean of its overlapping windows that are not
+  silence, as ``predict``) against the one an app gets by handing MediaPipe the whole clip,
+  which cuts back-to-back 15600-sample windows, the last one zero-padded, and averaging all of
+  them; agreement of the two, and the accuracy and UAR of each against the corpus labels.
 
 Needs the ``mediapipe`` extra. Usage::
 
@@ -26,10 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from edge_ser import audio, corpora
+from edge_ser.aggregate import clip_probabilities
+from edge_ser.bench.output import benchmark_main
 from edge_ser.errors import EdgeSerError
 from edge_ser.metrics import score
+from edge_ser.recognizer import input_levels
 from edge_ser.reference_preprocess import params
-from edge_ser.reports import benchmark_main
 from edge_ser.runtimes import mediapipe_runtime
 from edge_ser.runtimes.litert_runtime import LiteRTRuntime
 from edge_ser.windows import waveform_windows
@@ -47,13 +49,14 @@ def _model_rows(path: Path, labels: tuple[str, ...], clips: list, waveforms: lis
     worst, windows = 0.0, 0
     edge_ser_labels, mediapipe_labels, mediapipe_windows = [], [], 0
     for waveform in waveforms:
-        ours = litert.predict_patches(waveform_windows(waveform))
-        theirs = mediapipe.predict_patches(waveform_windows(waveform))
+        inputs = waveform_windows(waveform)
+        ours = litert.predict_patches(inputs)
+        theirs = mediapipe.predict_patches(inputs)
         worst = max(worst, float(np.abs(ours - theirs).max()))
         windows += len(ours)
         whole = mediapipe.classify_clip(waveform)
         mediapipe_windows += len(whole)
-        edge_ser_labels.append(int(ours.mean(0).argmax()))
+        edge_ser_labels.append(int(clip_probabilities(ours, input_levels(inputs)).argmax()))
         mediapipe_labels.append(int(whole.mean(0).argmax()))
     mediapipe.close()
     targets = [labels.index(clip.label) for clip in clips]

@@ -282,3 +282,24 @@ def test_export_refuses_a_frontend_with_a_wrong_log_offset(model_dir, tmp_path, 
     err = capsys.readouterr().err
     assert code == 1 and "nothing written" in err
     assert f"{layout.WAVEFORM_FLOAT32_TFLITE} [litert]" in err and not out.exists()
+
+
+def test_mediapipe_windowing_benchmark_runs_on_an_export(dist, emotion_corpus, tmp_path):
+    """benchmarks/mediapipe_windowing.py on the tiny export and the generated corpus."""
+    import importlib.util
+
+    if not mediapipe_available():
+        pytest.skip("mediapipe is not installed (pip install -e '.[mediapipe]')")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "mediapipe_windowing.py"
+    spec = importlib.util.spec_from_file_location("mediapipe_windowing", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "windowing.json"
+    assert module.main([str(dist), str(emotion_corpus), "--speakers", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["clips"] == 64
+    for row in report["models"].values():
+        assert row["max_abs_diff_vs_litert"] == 0.0
+        # 1.2 s clips: one edge-ser window each; MediaPipe adds a zero-padded second one.
+        assert (row["windows"], row["mediapipe_windows"]) == (64, 128)
+        assert 0.0 <= row["clip_label_agreement"] <= 1.0

@@ -19,4 +19,4 @@ LABEL_INDEX: dict[str, int] = {label: i for i, label in enumerate(CANONICAL_LABE
 # label's crops are drawn from the corpora that have it, and which labels a clip's softmax
 # (and so its loss) runs over.
 BALANCES: tuple[str, ...] = ("corpus", "label")
-LOSSES: tuple[str, ...] = ("restricted", "pooled")
+LOSSES: tuple[str, ...] = ("pooled", "restricted")

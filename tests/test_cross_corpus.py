@@ -116,7 +116,8 @@ def test_train_and_leave_one_corpus_out_on_two_directories(two_corpora, tmp_path
     ravdess, emodb = two_corpora
     small = ["--epochs", "2", "--seed", "0"]
     out = tmp_path / "run"
-    assert main(["train", str(ravdess), str(emodb), "--out", str(out), *small]) == 0
+    argv = ["train", str(ravdess), str(emodb), "--out", str(out), "--loss", "restricted", *small]
+    assert main(argv) == 0
     info = json.loads((out / "model.json").read_text())
     assert info["corpus"] == "emodb+ravdess" and info["config"]["loss"] == "restricted"
     assert {s.split(":")[0] for s in info["val_speakers"]} == {"emodb", "ravdess"}

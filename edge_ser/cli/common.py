@@ -93,8 +93,8 @@ def add_training_choices_arguments(parser: argparse.ArgumentParser) -> None:
         "--loss",
         choices=LOSSES,
         default=None,
-        help="restricted (default): each clip's softmax runs over its corpus's labels only; "
-        "pooled: over every label",
+        help="pooled (default): each clip's softmax runs over every label; restricted: over "
+        "its corpus's labels only",
     )
     parser.add_argument(
         "--balance",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
+from edge_ser.cli.common import progress_log
 from edge_ser.errors import EdgeSerError
 
 HELP = "measure latency, throughput, real-time factor, artifact sizes and memory of an export"
@@ -71,17 +71,16 @@ def run(args: argparse.Namespace) -> int:
     if args.dist is not None and not args.dist.is_dir():
         raise EdgeSerError(f"'{args.dist}' is not an export directory")
 
-    def log(line: str) -> None:
-        print(line, file=sys.stderr)
-
     with tempfile.TemporaryDirectory(prefix="edge-ser-bench-dist-") as tmp:
         dist = args.dist
         if dist is None:
             from edge_ser.export.exporter import export
 
             dist = Path(tmp) / "dist"
-            log(f"exporting the {'bundled model' if args.model is None else args.model} to {dist}")
-            export(args.model, dist, formats=("tflite-int8", "tflite-float32"), log=log)
+            progress_log(
+                f"exporting the {'bundled model' if args.model is None else args.model} to {dist}"
+            )
+            export(args.model, dist, formats=("tflite-int8", "tflite-float32"), log=progress_log)
         report = bench.run(
             dist,
             to_tflite_pair,
@@ -90,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             repeats=args.repeats,
             warmup=args.warmup,
             hour=not args.skip_hour,
-            log=log,
+            log=progress_log,
         )
     report["note"] = args.note
     from edge_ser.bench.output import emit

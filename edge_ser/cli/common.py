@@ -169,6 +169,12 @@ def show_progress() -> bool:
     return sys.stderr.isatty()
 
 
+def progress_log(line: str) -> None:
+    """A step of a long command, shown in a terminal and left out of CI logs."""
+    if show_progress():
+        print(line, file=sys.stderr)
+
+
 def print_json(data: object) -> None:
     print(json.dumps(data, indent=2, sort_keys=False))
 

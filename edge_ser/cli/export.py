@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from edge_ser.artifacts import layout
 from edge_ser.atomic import check_target
-from edge_ser.cli.common import add_model_argument, add_output_arguments
+from edge_ser.cli.common import add_model_argument, add_output_arguments, progress_log
 from edge_ser.reference_preprocess import params
 
 HELP = "export int8/float32 TFLite, Core ML, labels, manifest and golden vectors (atomically)"
@@ -44,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         args.out,
         args.formats,
         force=args.force,
-        log=lambda line: print(line, file=sys.stderr),
+        log=progress_log,
         waveform=args.waveform,
     )
     print(f"exported {manifest['model_id']} to {args.out}:")

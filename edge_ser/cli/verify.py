@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from edge_ser.cli.common import (
@@ -11,6 +10,7 @@ from edge_ser.cli.common import (
     add_json_argument,
     add_model_argument,
     print_json,
+    progress_log,
     show_progress,
 )
 from edge_ser.errors import EdgeSerError
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         corpus=args.corpus,
         thresholds=thresholds,
         progress=show_progress(),
-        log=lambda line: print(line, file=sys.stderr) if show_progress() else None,
+        log=progress_log,
     )
     if args.json:
         print_json(report)

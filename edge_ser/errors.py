@@ -16,9 +16,13 @@ class EdgeSerError(Exception):
 
 
 class CheckFailed(EdgeSerError):
-    """A check (such as parity at export) ran and failed."""
+    """A check (such as parity at export) ran and failed; ``report`` says where."""
 
     exit_code = 1
+
+    def __init__(self, message: str, report: str = "") -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class DataError(EdgeSerError):

@@ -144,6 +144,8 @@ def export(
         }
         write_manifest(tmp, manifest)
         if not report["passed"]:
-            log(format_report(report))
-            raise CheckFailed("exported artifacts do not match the Keras model; nothing written")
+            raise CheckFailed(
+                "exported artifacts do not match the Keras model; nothing written",
+                report=format_report(report),
+            )
     return manifest

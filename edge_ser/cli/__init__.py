@@ -19,7 +19,7 @@ from typing import NoReturn
 
 import edge_ser
 from edge_ser import quiet
-from edge_ser.errors import EdgeSerError
+from edge_ser.errors import CheckFailed, EdgeSerError
 
 # The reference preprocessor's one matrix product is small: a multi-threaded BLAS only adds
 # contention (about 10x slower on a loaded 2-core machine). Set before NumPy is imported.
@@ -99,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with nullcontext() if verbose else quiet.native_stderr_dropped():
             return int(args._run(args) or EXIT_OK)
     except EdgeSerError as exc:
+        if isinstance(exc, CheckFailed) and exc.report:  # where the check failed, then why
+            print(exc.report, file=sys.stderr)
         return fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

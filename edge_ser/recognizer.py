@@ -125,7 +125,47 @@ class ClipResult:
         return data
 
 
-class PatchFramer:
+class _Framer:
+    """What both framers share: the hop, the counts, the audio check and the end-of-audio pad.
+
+    Subclasses set ``input_shape`` (of one model input) and implement ``push``.
+    """
+
+    input_shape: tuple[int, ...]
+
+    def __init__(self, hop_frames: int = params.PATCH_HOP_FRAMES) -> None:
+        if int(hop_frames) != hop_frames or hop_frames < 1:
+            raise ValueError(f"hop_frames must be a positive integer, got {hop_frames!r}")
+        self.hop_frames = int(hop_frames)
+        self.num_samples = 0  # samples fed so far
+        self.num_patches = 0  # model inputs returned so far
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def finish(self) -> tuple[np.ndarray, bool]:
+        """End of the audio: the zero-padded input of audio shorter than one window, if any.
+
+        Returns the inputs (one or none) and whether padding was applied (the reference pad
+        policy: fewer than ``MIN_SAMPLES`` samples, but some).
+        """
+        missing = params.MIN_SAMPLES - self.num_samples
+        if self.num_samples == 0 or missing <= 0:
+            return self._none(), False
+        return self.push(np.zeros(missing, dtype=np.float32)), True
+
+    def _none(self) -> np.ndarray:
+        return np.zeros((0, *self.input_shape), dtype=np.float32)
+
+    @staticmethod
+    def _checked(samples: np.ndarray) -> np.ndarray:
+        chunk = np.asarray(samples)
+        if chunk.ndim != 1 or not np.issubdtype(chunk.dtype, np.floating):
+            raise ValueError(f"expected 1-D floating-point audio, got {chunk.dtype} {chunk.shape}")
+        return chunk
+
+
+class PatchFramer(_Framer):
     """Cut 16 kHz audio fed in pieces into model patches as soon as each is complete.
 
     The patches equal ``waveform_to_patches`` of the concatenated audio (to float32
@@ -138,12 +178,10 @@ class PatchFramer:
         Hop between patch starts, in 10 ms frames (default 48 = 0.48 s).
     """
 
+    input_shape = _PATCH_SHAPE
+
     def __init__(self, hop_frames: int = params.PATCH_HOP_FRAMES) -> None:
-        if int(hop_frames) != hop_frames or hop_frames < 1:
-            raise ValueError(f"hop_frames must be a positive integer, got {hop_frames!r}")
-        self.hop_frames = int(hop_frames)
-        self.num_samples = 0  # samples fed so far
-        self.num_patches = 0  # patches returned so far
+        super().__init__(hop_frames)
         self._samples = np.zeros(0, dtype=np.float32)  # from the next frame's first sample on
         self._log_mel = np.zeros((0, params.NUM_MEL_BANDS), dtype=np.float32)  # next patch on
         self._skip_frames = 0  # frames before the next patch (hop longer than a patch)
@@ -158,9 +196,7 @@ class PatchFramer:
 
         Raises ``ValueError`` for audio that is not 1-D floating point or not finite.
         """
-        chunk = np.asarray(samples)
-        if chunk.ndim != 1 or not np.issubdtype(chunk.dtype, np.floating):
-            raise ValueError(f"expected 1-D floating-point audio, got {chunk.dtype} {chunk.shape}")
+        chunk = self._checked(samples)
         buffer = np.concatenate([self._samples, chunk.astype(np.float32, copy=False)])
         num_frames = len(frame_waveform(buffer))
         consumed = num_frames * params.HOP_LENGTH_SAMPLES
@@ -174,7 +210,7 @@ class PatchFramer:
         available = len(self._log_mel) - params.PATCH_FRAMES
         count = 0 if available < 0 else 1 + available // self.hop_frames
         if count == 0:
-            return np.zeros((0, *_PATCH_SHAPE), dtype=np.float32)
+            return self._none()
         patches = np.ascontiguousarray(log_mel_to_patches(self._log_mel, self.hop_frames))
         advance = count * self.hop_frames
         self._skip_frames = max(0, advance - len(self._log_mel))
@@ -182,32 +218,20 @@ class PatchFramer:
         self.num_patches += count
         return patches[..., np.newaxis]
 
-    def finish(self) -> tuple[np.ndarray, bool]:
-        """End of the audio: the zero-padded patch of audio shorter than one window, if any.
 
-        Returns the patches (``(1, 96, 64, 1)`` or ``(0, 96, 64, 1)``) and whether padding
-        was applied (the reference pad policy: fewer than ``MIN_SAMPLES`` samples, but some).
-        """
-        missing = params.MIN_SAMPLES - self.num_samples
-        if self.num_samples == 0 or missing <= 0:
-            return np.zeros((0, *_PATCH_SHAPE), dtype=np.float32), False
-        return self.push(np.zeros(missing, dtype=np.float32)), True
-
-
-class WindowFramer:
+class WindowFramer(_Framer):
     """Cut 16 kHz audio fed in pieces into the raw windows a waveform-in model takes.
 
     Window ``i`` is samples ``[hop * i, hop * i + 15600)`` of the concatenated audio
     (``windows.waveform_windows``), returned as soon as it is complete; at most one window of
-    audio is held. Same interface as ``PatchFramer``.
+    audio is held.
     """
 
+    input_shape = (params.MIN_SAMPLES,)
+
     def __init__(self, hop_frames: int = params.PATCH_HOP_FRAMES) -> None:
-        if int(hop_frames) != hop_frames or hop_frames < 1:
-            raise ValueError(f"hop_frames must be a positive integer, got {hop_frames!r}")
-        self.hop_samples = int(hop_frames) * params.HOP_LENGTH_SAMPLES
-        self.num_samples = 0
-        self.num_patches = 0  # windows returned so far
+        super().__init__(hop_frames)
+        self.hop_samples = self.hop_frames * params.HOP_LENGTH_SAMPLES
         self._samples = np.zeros(0, dtype=np.float32)  # from the next window's first sample on
         self._skip = 0  # samples before the next window (hop longer than a window)
 
@@ -217,9 +241,7 @@ class WindowFramer:
 
     def push(self, samples: np.ndarray) -> np.ndarray:
         """Add audio; return the windows it completes, ``(k, 15600)`` float32 (k >= 0)."""
-        chunk = np.asarray(samples)
-        if chunk.ndim != 1 or not np.issubdtype(chunk.dtype, np.floating):
-            raise ValueError(f"expected 1-D floating-point audio, got {chunk.dtype} {chunk.shape}")
+        chunk = self._checked(samples)
         self.num_samples += len(chunk)
         skipped = min(self._skip, len(chunk))
         self._skip -= skipped
@@ -227,7 +249,7 @@ class WindowFramer:
         available = len(buffer) - params.MIN_SAMPLES
         if available < 0:
             self._samples = buffer
-            return np.zeros((0, params.MIN_SAMPLES), dtype=np.float32)
+            return self._none()
         count = 1 + available // self.hop_samples
         views = np.lib.stride_tricks.sliding_window_view(buffer, params.MIN_SAMPLES)
         windows = np.array(views[:: self.hop_samples][:count])
@@ -236,13 +258,6 @@ class WindowFramer:
         self._samples = buffer[advance:].copy()
         self.num_patches += count
         return windows
-
-    def finish(self) -> tuple[np.ndarray, bool]:
-        """End of the audio: the zero-padded window of audio shorter than one window, if any."""
-        missing = params.MIN_SAMPLES - self.num_samples
-        if self.num_samples == 0 or missing <= 0:
-            return np.zeros((0, params.MIN_SAMPLES), dtype=np.float32), False
-        return self.push(np.zeros(missing, dtype=np.float32)), True
 
 
 class Stream:
@@ -421,7 +436,7 @@ class Recognizer:
         probs = dict(zip(self.labels, values, strict=True))
         return self.labels[values.index(max(values))], probs
 
-    def _framer(self, hop_frames: int) -> PatchFramer | WindowFramer:
+    def _framer(self, hop_frames: int) -> _Framer:
         """What cuts audio into this model's inputs: raw windows or log-mel patches."""
         shape = tuple(getattr(self.runtime, "input_shape", ()))
         waveform_in = shape == (1, params.MIN_SAMPLES)

@@ -50,7 +50,6 @@ from edge_ser.bench.output import benchmark_main  # noqa: E402
 from edge_ser.errors import EdgeSerError  # noqa: E402
 from edge_ser.evaluate import corpora_report  # noqa: E402
 from edge_ser.features import FeatureCache  # noqa: E402
-from edge_ser.reference_preprocess import params  # noqa: E402
 from edge_ser.train import (  # noqa: E402
     LabelledClips,
     TrainConfig,
@@ -145,7 +144,9 @@ def with_setting(config, path: list[str], value):
 
 
 def edge_ser_config(args: argparse.Namespace) -> TrainConfig:
-    config = TrainConfig.with_overrides(args.seed, args.epochs, None, 0.0, args.loss, args.balance)
+    config = TrainConfig.with_overrides(
+        args.seed, args.epochs, None, 0.0, args.loss, args.balance, args.trim_silence
+    )
     for text in args.set:
         config = with_setting(config, *parse_setting(text))
     return config
@@ -185,29 +186,11 @@ def int8_latency(config: TrainConfig, data: LabelledClips) -> dict:
 # --- running and reporting -----------------------------------------------------------------
 
 
-def trim_silence(log_mel: np.ndarray, below_peak_db: float) -> np.ndarray:
-    """The log-mel from its first to its last frame within ``below_peak_db`` of its loudest
-    frame (level: summed mel magnitude), kept at least one patch long (a voice-activity
-    trim of leading and trailing silence, as an app would do before the model)."""
-    magnitude = np.maximum(np.exp(log_mel) - params.LOG_OFFSET, 1e-9).sum(axis=1)
-    level_db = 20 * np.log10(magnitude)
-    active = np.flatnonzero(level_db > level_db.max() - below_peak_db)
-    first, last = int(active[0]), int(active[-1]) + 1
-    missing = params.PATCH_FRAMES - (last - first)
-    if missing > 0:  # widen around the speech, within the clip
-        first = max(0, first - missing // 2)
-        last = min(len(log_mel), first + params.PATCH_FRAMES)
-        first = max(0, last - params.PATCH_FRAMES)
-    return log_mel[first:last]
-
-
 def run_benchmark(args: argparse.Namespace) -> dict:
     config = edge_ser_config(args)
     data, skipped = load_labelled_clips(
         [args.ravdess, args.emodb], ["ravdess", "emodb"], FeatureCache(), progress=False
     )
-    if args.trim_silence is not None:
-        data.log_mels = [trim_silence(m, args.trim_silence) for m in data.log_mels]
     if set(data.corpora) != {"ravdess", "emodb"}:
         raise EdgeSerError(f"expected the corpora ravdess and emodb, got {data.corpora}")
     # The architecture's int8 size and latency first: a failure shows before any training.
@@ -254,7 +237,6 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "seed": args.seed,
         "methods": args.methods,
         "settings": args.set,
-        "trim_silence_db": args.trim_silence,
         "clip_rule": AGGREGATION_RULE,
         "edge_ser_config": config.to_dict(),
         "conv1d_epochs": args.conv1d_epochs,
@@ -353,11 +335,10 @@ def to_markdown(report: dict) -> str:
             + f"; loss {config['loss']}, balance {config['balance']}"
             + (f"; settings {', '.join(report['settings'])}" if report["settings"] else "")
             + (
-                f"; leading and trailing silence (frames more than {report['trim_silence_db']:g} "
-                "dB below the clip's loudest) trimmed from every clip's log-mel, in training "
-                "and test"
-                if report.get("trim_silence_db") is not None
-                else ""
+                f"; leading and trailing silence (frames more than {config['trim_silence_db']:g} "
+                "dB below the clip's loudest) trimmed from every training clip"
+                if config["trim_silence_db"]
+                else "; training clips not trimmed"
             )
             + f"; seed {report['seed']}."
         )
@@ -382,12 +363,7 @@ def to_markdown(report: dict) -> str:
         + f"--seed {report['seed']} --epochs {config['epochs']} --loss {config['loss']} "
         f"--balance {config['balance']}"
         + "".join(f" --set {s}" for s in report["settings"])
-        + (
-            f" --trim-silence {report['trim_silence_db']:g}"
-            if report.get("trim_silence_db") is not None
-            else ""
-        )
-        + "`.",
+        + f" --trim-silence {config['trim_silence_db']:g}`.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -415,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=None,
         metavar="DB",
-        help="edge-ser: trim each clip's log-mel to the frames within DB of its loudest",
+        help="edge-ser: trim each training clip to the frames within DB of its loudest "
+        "(default: TrainConfig's; 0: off)",
     )
     parser.add_argument("--conv1d-epochs", type=int, default=accuracy.CONV1D_EPOCHS)
     parser.add_argument("--seed", type=int, default=0, help="folds and model seeds")

@@ -1,10 +1,11 @@
 """Install a training run as the bundled default model (``edge_ser/bundled/``).
 
-``python -m edge_ser.promote RUN_DIR --export EXPORT_DIR [--cv CV_JSON] [--robustness JSON]``
-copies the files a model directory needs (model, description, calibration and parity
-patches) and rewrites the model card, adding the cross-validation figures from
-``edge-ser cv --json`` (or ``benchmarks/accuracy.py --json``) and the figures under altered
-recording conditions from ``benchmarks/robustness.py --json`` when given. ``--export`` installs
+``python -m edge_ser.promote RUN_DIR --export EXPORT_DIR [--cv CV_JSON] [--robustness JSON]
+[--cross-corpus JSON ...]`` copies the files a model directory needs (model, description,
+calibration and parity patches) and rewrites the model card, adding the cross-validation
+figures from ``edge-ser cv --json`` (or ``benchmarks/accuracy.py --json``), the figures under
+altered recording conditions from ``benchmarks/robustness.py --json`` and the figures across
+speakers and corpora from ``benchmarks/cross_corpus.py --json`` when given. ``--export`` installs
 the int8 TFLite of an ``edge-ser export`` of the same model (with its ``labels.txt`` and a
 manifest listing only it): the fast default of ``predict`` and ``Recognizer.load()``. Without
 RUN_DIR only that int8 model is installed, for the model already bundled.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from edge_ser.artifacts import layout
@@ -29,7 +31,7 @@ from edge_ser.bundle import (
     ModelBundle,
 )
 from edge_ser.errors import EdgeSerError
-from edge_ser.reports import model_card
+from edge_ser.reports import cross_corpus_rows, model_card
 from edge_ser.train import recipe_text
 
 
@@ -68,12 +70,17 @@ def promote(
     cross_validation: dict | None = None,
     target: Path = BUNDLED_DIR,
     robustness_path: Path | None = None,
+    cross_corpus_paths: Sequence[Path] = (),
 ) -> None:
     """Copy a run's model directory files into ``target`` and write its model card."""
     bundle = ModelBundle.load(run_dir)  # validates the run directory
     info = dict(bundle.info)
     if cross_validation:
         info["cross_validation"] = cross_validation
+    reports = [json.loads(Path(path).read_text()) for path in cross_corpus_paths]
+    cross_corpus = [row for report in reports for row in cross_corpus_rows(report)]
+    if cross_corpus:
+        info["cross_corpus"] = cross_corpus
     robustness = None
     if robustness_path:
         robustness = load_robustness(robustness_path, bundle.model_id)
@@ -84,7 +91,8 @@ def promote(
     for name in (CALIBRATION_FILE, PARITY_FILE):
         shutil.copyfile(bundle.directory / name, target / name)
     (target / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
-    (target / CARD_FILE).write_text(model_card(info, cross_validation, robustness))
+    card = model_card(info, cross_validation, robustness, cross_corpus)
+    (target / CARD_FILE).write_text(card)
 
 
 def install_int8(export_dir: Path, target: Path = BUNDLED_DIR) -> str:
@@ -136,12 +144,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--robustness", type=Path, default=None, help="JSON of benchmarks/robustness.py --json"
     )
+    parser.add_argument(
+        "--cross-corpus",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="JSON",
+        help="JSON of benchmarks/cross_corpus.py --json (the model's recipe)",
+    )
     args = parser.parse_args(argv)
     if args.run_dir is None and args.export is None:
         parser.error("give RUN_DIR, --export EXPORT_DIR or both")
     if args.run_dir is not None:
         cross_validation = load_cross_validation(args.cv) if args.cv else None
-        promote(args.run_dir, cross_validation, robustness_path=args.robustness)
+        promote(
+            args.run_dir,
+            cross_validation,
+            robustness_path=args.robustness,
+            cross_corpus_paths=args.cross_corpus,
+        )
         print(f"bundled model is now {args.run_dir}")
     if args.export is not None:
         model_id = install_int8(args.export)

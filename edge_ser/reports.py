@@ -14,6 +14,14 @@ DATA_LICENSES = {
         "CC BY-NC-SA 4.0; this model is derived from it and inherits those terms: "
         "non-commercial use only, share alike, with attribution."
     ),
+    "emodb": (
+        'EMO-DB (Burkhardt et al., "A Database of German Emotional Speech", Interspeech 2005, '
+        "http://emodb.bilderbar.info) is free for research use; cite the paper."
+    ),
+}
+CORPUS_DESCRIPTIONS = {
+    "ravdess": "North American English, acted, two sentences, studio",
+    "emodb": "German, acted, ten sentences, anechoic room",
 }
 
 
@@ -132,15 +140,135 @@ def _kept_weights_text(summary: dict) -> str:
     return f"The model keeps the {kept}; the held-out speakers chose nothing."
 
 
-def model_card(
-    summary: dict, cross_validation: dict | None = None, robustness: dict | None = None
-) -> str:
-    """The Markdown model card of a trained model (with cross-validation figures and
-    figures under altered recording conditions when given)."""
-    val = summary["validation"]
-    license_text = DATA_LICENSES.get(
-        summary.get("corpus", ""), "Inherits the license of the training data; check it."
+def _data_text(summary: dict) -> str:
+    """The card's data section: each corpus, its size and license, and the split."""
+    sizes = summary.get("corpus_sizes", {})
+    rows = "\n".join(
+        f"| {name} | {CORPUS_DESCRIPTIONS.get(name, '')} | {size['clips']} | {size['speakers']} "
+        f"| {', '.join(summary['corpus_labels'].get(name, summary['labels']))} |"
+        for name, size in sizes.items()
     )
+    table = (
+        "| corpus | kind | clips | speakers | labels |\n|---|---|---:|---:|---|\n" + rows + "\n\n"
+        if rows
+        else ""
+    )
+    source = f"Corpus `{summary['corpus']}` from `{summary['data_dir']}`."
+    if summary["validation"] is None:
+        split = (
+            f"Trained on all {summary['n_train_clips']} clips of every speaker "
+            f"({', '.join(summary['train_speakers'])}); no speaker was held out, so the model "
+            f"is described by the cross-validation of its recipe below. The model keeps the "
+            f"{summary['kept_weights']}."
+        )
+    else:
+        split = (
+            f"Speaker-independent split: trained on {summary['n_train_clips']} clips from "
+            f"speakers {', '.join(summary['train_speakers'])}; the figures below on "
+            f"{summary['n_val_clips']} clips from the held-out speakers "
+            f"{', '.join(summary['val_speakers'])}. {_kept_weights_text(summary)}"
+        )
+    return f"## Data and split\n\n{table}{source} {split}\n"
+
+
+def _validation_text(val: dict | None) -> str:
+    if val is None:
+        return ""
+    return (
+        "\n## Validation (held-out speakers, clip level)\n\n"
+        f"Accuracy {val['accuracy']:.3f}, UAR (unweighted average recall) {val['uar']:.3f}, "
+        f"macro-F1 {val['macro_f1']:.3f} on {val['n_clips']} clips.\n\n{_metric_rows(val)}\n"
+    )
+
+
+def _license_text(summary: dict) -> str:
+    names = list(summary.get("corpus_sizes") or summary.get("corpus", "").split("+"))
+    known = [DATA_LICENSES[name] for name in names if name in DATA_LICENSES]
+    if not known or len(known) < len(names):
+        known.append("Inherits the license of the training data; check it.")
+    return "\n\n".join(known)
+
+
+def cross_corpus_rows(report: dict) -> list[dict]:
+    """The float32 and int8 edge-ser figures of a ``benchmarks/cross_corpus.py --json``
+    report, one row per protocol and test corpus (means over folds)."""
+    results = report["results"]
+    float_row = next(r for name, r in results.items() if "float32" in name)
+    int8_row = next((r for name, r in results.items() if "int8" in name), {})
+    config = report["edge_ser_config"]
+    rows = []
+    for protocol, result in float_row.items():
+        folds = len(result["folds"])
+        for part, figures in result.items():
+            if part == "folds":
+                continue
+            quantized = int8_row.get(protocol, {}).get(part)
+            rows.append(
+                {
+                    "protocol": protocol,
+                    "test_corpus": protocol.split("->")[1] if part == "all" else part,
+                    "folds": folds,
+                    "of_folds": report["folds"] if "->" not in protocol else 1,
+                    "epochs": config["epochs"],
+                    "uar": figures["uar"]["mean"],
+                    "uar_restricted": figures["uar_restricted"]["mean"],
+                    "int8_uar": quantized["uar"]["mean"] if quantized else None,
+                    "int8_uar_restricted": (
+                        quantized["uar_restricted"]["mean"] if quantized else None
+                    ),
+                    "collapse": figures["collapse"],
+                }
+            )
+    return rows
+
+
+def _protocol_text(row: dict) -> str:
+    if "->" in row["protocol"]:
+        trained, tested = row["protocol"].split("->")
+        return f"trained on all of {trained}, tested on {tested}"
+    folds = row["folds"]
+    if folds < row["of_folds"]:  # a screening run of the first folds only
+        folds = f"{folds} of {row['of_folds']}"
+    both = " (trained on both corpora)" if row["protocol"] == "joint-cv" else ""
+    return f"{folds}-fold leave-speakers-out{both}, scored on {row['test_corpus']}"
+
+
+def _cross_corpus_text(rows: list[dict] | None) -> str:
+    if not rows:
+        return ""
+    lines = [
+        "| protocol | epochs | UAR strict / restricted | int8 strict / restricted | collapse |",
+        "|---|---:|---|---|---|",
+    ]
+    for row in rows:
+        int8 = (
+            f"{row['int8_uar']:.3f} / {row['int8_uar_restricted']:.3f}"
+            if row["int8_uar"] is not None
+            else ""
+        )
+        lines.append(
+            f"| {_protocol_text(row)} | {row['epochs']} | {row['uar']:.3f} / "
+            f"{row['uar_restricted']:.3f} | {int8} | {', '.join(row['collapse']) or 'none'} |"
+        )
+    return (
+        "\n## Across speakers and corpora\n\nThe recipe of this model, retrained for each "
+        "protocol (`benchmarks/cross_corpus.py`): strict UAR takes the argmax over every label of "
+        "the model, restricted UAR over the labels the test corpus has; a collapse is a label "
+        "predicted more than twice as often as it occurs. Means over folds.\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def model_card(
+    summary: dict,
+    cross_validation: dict | None = None,
+    robustness: dict | None = None,
+    cross_corpus: list[dict] | None = None,
+) -> str:
+    """The Markdown model card of a trained model (with cross-validation figures, figures
+    across corpora (``cross_corpus_rows``) and figures under altered recording conditions
+    when given)."""
     cv_text = ""
     if cross_validation:
         cv = cross_validation
@@ -168,28 +296,17 @@ multiply-accumulates per patch) that classifies 0.96 s log-mel patches (96 frame
 {", ".join(summary["labels"])}. A clip's prediction is the mean of its patch probabilities.
 {_normalization_text(summary["config"]["model"])}
 
-## Data and split
-
-Corpus `{summary["corpus"]}` from `{summary["data_dir"]}`. Speaker-independent split: trained on
-{summary["n_train_clips"]} clips from speakers {", ".join(summary["train_speakers"])}; the
-figures below on {summary["n_val_clips"]} clips from the held-out speakers
-{", ".join(summary["val_speakers"])}. {_kept_weights_text(summary)}
-
-## Validation (held-out speakers, clip level)
-
-Accuracy {val["accuracy"]:.3f}, UAR (unweighted average recall) {val["uar"]:.3f}, macro-F1
-{val["macro_f1"]:.3f} on {val["n_clips"]} clips.
-
-{_metric_rows(val)}
-{cv_text}{_robustness_text(robustness)}
+{_data_text(summary)}{_validation_text(summary["validation"])}{cv_text}\
+{_cross_corpus_text(cross_corpus)}{_robustness_text(robustness)}
 ## Intended use and limits
 
 Research and prototyping of on-device emotion recognition from short speech clips. Trained on
-acted emotions from a small number of North American English speakers recorded in a studio:
-expect lower accuracy on spontaneous speech, other languages, noisy rooms and children's voices.
+acted emotions from a small number of speakers of the languages above, recorded in quiet rooms:
+expect lower accuracy on spontaneous speech, other languages, noisy rooms and children's voices,
+and compare a corpus's own figures with the figures across corpora before trusting a label.
 Not for decisions about people (hiring, health, policing, credit).
 
 ## License
 
-{license_text}
+{_license_text(summary)}
 """

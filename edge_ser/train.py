@@ -84,6 +84,11 @@ class TrainConfig:
     # loss let 52% of the EMO-DB test clips drift to calm and surprised (strict UAR 0.378
     # against 0.839 pooled; benchmarks/cross-corpus-edge-ser-joint-*).
     loss: str = "pooled"
+    # Leading and trailing silence trimmed from each training clip (the frames before the
+    # first and after the last one within this many dB of the clip's loudest; 0: off). Crops
+    # of a corpus's silent ends teach its noise floor as an emotion: RAVDESS clips are 55%
+    # silence, EMO-DB clips 22% (benchmarks/corpus-differences.md).
+    trim_silence_db: float = 30.0
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -96,6 +101,8 @@ class TrainConfig:
             raise EdgeSerError(f"balance must be one of {', '.join(BALANCES)}, got {self.balance}")
         if self.loss not in LOSSES:
             raise EdgeSerError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss}")
+        if not 0 <= self.trim_silence_db < float("inf"):
+            raise EdgeSerError(f"trim_silence_db must be >= 0, got {self.trim_silence_db}")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "model": self.model.to_dict(), "augment": self.augment.to_dict()}
@@ -109,6 +116,7 @@ class TrainConfig:
         mixup_alpha: float = 0.0,
         loss: str | None = None,
         balance: str | None = None,
+        trim_silence_db: float | None = None,
     ) -> TrainConfig:
         """The defaults with the options a command line gave (``None`` / 0: keep the default).
 
@@ -132,6 +140,8 @@ class TrainConfig:
             config = replace(config, loss=loss)
         if balance is not None:
             config = replace(config, balance=balance)
+        if trim_silence_db is not None:
+            config = replace(config, trim_silence_db=trim_silence_db)
         return config
 
 
@@ -177,6 +187,13 @@ class LabelledClips:
             len(self.clips), len(self.labels)
         )
 
+    def with_silence_trimmed(self, below_peak_db: float) -> LabelledClips:
+        """The same clips with each log-mel trimmed by ``trim_silence`` (0: unchanged)."""
+        if not below_peak_db:
+            return self
+        trimmed = [trim_silence(log_mel, below_peak_db) for log_mel in self.log_mels]
+        return LabelledClips(self.clips, trimmed, self.targets, self.labels, self.corpus_labels)
+
     def with_present_labels(self) -> LabelledClips:
         """The same clips with the label set reduced to the labels they have."""
         return _labelled(self.clips, self.log_mels, present_labels(self.clips), self.corpus_labels)
@@ -192,6 +209,21 @@ def present_labels(clips: Sequence) -> tuple[str, ...]:
     """The canonical labels that ``clips`` have, in canonical order."""
     found = {clip.label for clip in clips}
     return tuple(label for label in CANONICAL_LABELS if label in found)
+
+
+def trim_silence(log_mel: np.ndarray, below_peak_db: float) -> np.ndarray:
+    """The log-mel from its first to its last frame within ``below_peak_db`` of its loudest
+    frame (level: summed mel magnitude), kept at least one patch long where the clip is."""
+    magnitude = np.maximum(np.exp(log_mel) - params.LOG_OFFSET, 1e-9).sum(axis=1)
+    level_db = 20 * np.log10(magnitude)
+    active = np.flatnonzero(level_db > level_db.max() - below_peak_db)
+    first, last = int(active[0]), int(active[-1]) + 1
+    missing = params.PATCH_FRAMES - (last - first)
+    if missing > 0:  # widen around the speech, within the clip
+        first = max(0, first - missing // 2)
+        last = min(len(log_mel), first + params.PATCH_FRAMES)
+        first = max(0, last - params.PATCH_FRAMES)
+    return log_mel[first:last]
 
 
 def _labelled(clips, log_mels, labels, corpus_labels) -> LabelledClips:
@@ -345,6 +377,7 @@ def fit(
     if val is None and config.early_stopping:
         raise EdgeSerError("early stopping needs validation speakers")
     check_trainable(train, val)
+    train = train.with_silence_trimmed(config.trim_silence_db)
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     scale = input_scale(
@@ -461,6 +494,17 @@ def kept_weights_text(history: dict) -> str:
     return f"weights averaged over epochs {first}-{last}"
 
 
+def corpus_sizes(data: LabelledClips) -> dict[str, dict[str, int]]:
+    """Clips and speakers of each corpus in ``data``."""
+    return {
+        name: {
+            "clips": sum(clip.corpus == name for clip in data.clips),
+            "speakers": len({clip.speaker for clip in data.clips if clip.corpus == name}),
+        }
+        for name in data.corpora
+    }
+
+
 def default_val_speakers(clips: LabelledClips, seed: int) -> list[str]:
     """Validation speakers chosen by the speaker-split helper: about 20% of each corpus's
     speakers."""
@@ -509,6 +553,9 @@ def train_run(
     """Train on ``data_dirs`` (one or more corpora) and write a model directory plus reports
     into ``out_dir``.
 
+    ``val_speakers`` ``None`` holds out about 20% of each corpus's speakers; an empty list
+    trains on every speaker (the weights are averaged, so validation chooses nothing).
+
     ``out_dir`` must be new, empty or (with ``force``) an earlier run directory, whose
     files are replaced and whose other files are kept. Returns the run summary that is also
     written to ``metrics.json``.
@@ -521,16 +568,22 @@ def train_run(
         raise DataError(
             f"'{dirs[0]}' has a single speaker: a speaker-independent split is impossible"
         )
-    val_speakers = list(val_speakers) if val_speakers else default_val_speakers(data, config.seed)
-    train, val = split_clips(data, val_speakers)
+    if val_speakers is None:
+        val_speakers = default_val_speakers(data, config.seed)
+    train, val = split_clips(data, val_speakers) if val_speakers else (data, None)
     train_speakers = reports.count(len(set(train.speakers)), "speaker")
+    held_out = (
+        f"validating on {len(val.clips)} clips from "
+        f"{reports.count(len(val_speakers), 'speaker')} ({', '.join(val_speakers)})"
+        if val is not None
+        else "no validation speakers"
+    )
     log(
-        f"training on {len(train.clips)} clips from {train_speakers}, "
-        f"validating on {len(val.clips)} clips from {reports.count(len(val_speakers), 'speaker')} "
-        f"({', '.join(val_speakers)}); labels: {', '.join(data.labels)}"
+        f"training on {len(train.clips)} clips from {train_speakers}, {held_out}; "
+        f"labels: {', '.join(data.labels)}"
     )
     model, history = fit(train, val, config, log=log, progress=progress)
-    val_scores = clip_scores(model, val)
+    val_scores = clip_scores(model, val) if val is not None else None
     train_scores = clip_scores(model, train)
     summary = {
         "model_id": model_id(train, config),
@@ -538,15 +591,16 @@ def train_run(
         "corpus": "+".join(data.corpora),
         "data_dir": ", ".join(str(d) for d in dirs),
         "corpus_labels": {name: list(labels) for name, labels in data.corpus_labels.items()},
+        "corpus_sizes": corpus_sizes(data),
         "train_speakers": sorted(set(train.speakers)),
         "val_speakers": sorted(val_speakers),
         "n_train_clips": len(train.clips),
-        "n_val_clips": len(val.clips),
+        "n_val_clips": len(val.clips) if val is not None else 0,
         "n_skipped": len(skipped),
         "parameters": int(model.count_params()),
         "macs_per_patch": count_macs(model),
         "kept_weights": kept_weights_text(history),
-        "validation": val_scores.to_dict(),
+        "validation": val_scores.to_dict() if val_scores is not None else None,
         "train_clip_accuracy": train_scores.accuracy,
         "preprocessor_version": params.PREPROCESSOR_VERSION,
         "aggregation": AGGREGATION_RULE,
@@ -556,18 +610,27 @@ def train_run(
     with atomic_directory(Path(out_dir), RUN_OUTPUT, force) as tmp:
         save_for_inference(model, tmp / MODEL_FILE)
         np.save(tmp / CALIBRATION_FILE, representative_patches(train, CALIBRATION_PATCHES, rng))
-        np.save(tmp / PARITY_FILE, representative_patches(val, PARITY_PATCHES, rng))
+        held_out = train if val is None else val  # no validation speakers: training clips
+        np.save(tmp / PARITY_FILE, representative_patches(held_out, PARITY_PATCHES, rng))
         (tmp / INFO_FILE).write_text(json.dumps(summary, indent=2) + "\n")
         (tmp / METRICS_FILE).write_text(json.dumps({**summary, "history": history}, indent=2))
-        reports.plot_confusion(val_scores, tmp / CONFUSION_PNG, "validation speakers")
+        if val_scores is not None:
+            reports.plot_confusion(val_scores, tmp / CONFUSION_PNG, "validation speakers")
         reports.plot_history(history, tmp / CURVES_PNG)
         (tmp / CARD_FILE).write_text(reports.model_card(summary))
-    log(
-        f"saved {out_dir}: validation clip accuracy {val_scores.accuracy:.3f}, "
-        f"UAR {val_scores.uar:.3f}, macro-F1 {val_scores.macro_f1:.3f} "
-        f"({summary['kept_weights']})"
-    )
+    log(f"saved {out_dir}: {run_result_text(summary)}")
     return summary
+
+
+def run_result_text(summary: dict) -> str:
+    """A training run's validation figures (or why there are none) in one line."""
+    val = summary["validation"]
+    if val is None:
+        return f"no validation speakers ({summary['kept_weights']})"
+    return (
+        f"validation clip accuracy {val['accuracy']:.3f}, UAR {val['uar']:.3f}, "
+        f"macro-F1 {val['macro_f1']:.3f} ({summary['kept_weights']})"
+    )
 
 
 FOLD_KINDS: tuple[str, ...] = ("speaker", "corpus")

@@ -15,10 +15,18 @@ from audio_factory import write_audio
 from conftest import emotion_signal, write_emotion_corpus
 
 from edge_ser import corpora
+from edge_ser.bundle import CARD_FILE, ModelBundle
 from edge_ser.cli import main
 from edge_ser.errors import DataError
-from edge_ser.model import RestrictedCrossentropy
-from edge_ser.train import LabelledClips, load_labelled_clips, sample_crops_with_sources
+from edge_ser.model import ModelConfig, RestrictedCrossentropy
+from edge_ser.promote import promote
+from edge_ser.train import (
+    LabelledClips,
+    TrainConfig,
+    load_labelled_clips,
+    sample_crops_with_sources,
+    train_run,
+)
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "cross_corpus.py"
 EMODB_LETTERS = {"angry": "W", "disgust": "E", "fearful": "A", "happy": "F", "sad": "T",
@@ -185,6 +193,48 @@ def test_cross_corpus_benchmark_scores_every_protocol(
         assert result["emodb->ravdess"]["folds"][0]["n_clips"] == 4 * 12  # six shared labels
     markdown = markdown_path.read_text()
     assert "ravdess->emodb" in markdown and "Reproduce:" in markdown
+
+
+@pytest.mark.slow
+def test_a_run_on_every_speaker_is_promoted_with_its_figures_across_corpora(
+    cross_corpus_benchmark, two_corpora, tmp_path
+):
+    ravdess, emodb = two_corpora
+    tiny = TrainConfig(epochs=1, crops_per_class=8, batch_size=32, model=ModelConfig(widths=(4, 8)))
+    run = tmp_path / "run"
+    summary = train_run([ravdess, emodb], run, config=tiny, val_speakers=[], progress=False)
+    assert summary["validation"] is None and summary["val_speakers"] == []
+    assert len(summary["train_speakers"]) == 8  # every speaker of both corpora
+    assert summary["corpus_sizes"] == {
+        "emodb": {"clips": 4 * 12, "speakers": 4},
+        "ravdess": {"clips": 4 * 16, "speakers": 4},
+    }
+    json_path = tmp_path / "cc.json"
+    argv = ["--ravdess", str(ravdess), "--emodb", str(emodb), "--folds", "2", "--protocols"]
+    argv += ["ravdess->emodb", "joint-cv", "--methods", "edge-ser", "--epochs", "1"]
+    argv += ["--set", "model.widths=4,8", "--set", "crops_per_class=8", "--json", str(json_path)]
+    assert cross_corpus_benchmark.main(argv) == 0
+    target = tmp_path / "bundled"
+    target.mkdir()
+    promote(run, target=target, cross_corpus_paths=[json_path])
+    card = (target / CARD_FILE).read_text()
+    assert "no speaker was held out" in card and "## Validation" not in card
+    assert "| ravdess |" in card and "| emodb |" in card  # each corpus with its size
+    assert "CC BY-NC-SA 4.0" in card and "Burkhardt" in card  # each corpus's license
+    results = json.loads(json_path.read_text())["results"]
+    for row, column in (("float32", 2), ("int8", 3)):
+        figures = next(r for name, r in results.items() if row in name)
+        cells = {
+            "trained on all of ravdess, tested on emodb": figures["ravdess->emodb"]["all"],
+            "2-fold leave-speakers-out (trained on both corpora), scored on emodb": figures[
+                "joint-cv"
+            ]["emodb"],
+        }
+        for protocol, cell in cells.items():
+            line = next(line for line in card.splitlines() if line.startswith(f"| {protocol} |"))
+            expected = f"{cell['uar']['mean']:.3f} / {cell['uar_restricted']['mean']:.3f}"
+            assert line.split(" | ")[column] == expected, (row, protocol)
+    assert ModelBundle.load(target).model_id == summary["model_id"]
 
 
 def test_cross_corpus_benchmark_refuses_an_unknown_setting(cross_corpus_benchmark, capsys):

@@ -27,6 +27,7 @@ from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.model import ModelConfig
 from edge_ser.promote import promote
 from edge_ser.reference_preprocess import params
+from edge_ser.reference_preprocess.log_mel import waveform_to_log_mel
 from edge_ser.train import (
     CALIBRATION_PATCHES,
     PARITY_PATCHES,
@@ -39,6 +40,7 @@ from edge_ser.train import (
     sample_crops,
     split_clips,
     train_run,
+    trim_silence,
 )
 
 SMALL = TrainConfig(
@@ -94,6 +96,43 @@ def test_sample_crops_are_class_balanced_windows_of_clips_of_that_label():
             if np.array_equal(data.log_mels[i][start : start + params.PATCH_FRAMES], crop)
         ]
         assert len(sources) == 1  # one window of one clip with the crop's label
+
+
+def _tone_between_silences(before_s: float, tone_s: float, after_s: float) -> np.ndarray:
+    """A 300 Hz tone between stretches of faint noise (60 dB below it), as a log-mel."""
+    rate = params.SAMPLE_RATE
+    rng = np.random.default_rng(0)
+    total = round((before_s + tone_s + after_s) * rate)
+    waveform = 1e-3 * rng.standard_normal(total) / 3
+    start, stop = round(before_s * rate), round((before_s + tone_s) * rate)
+    waveform[start:stop] += 0.5 * np.sin(2 * np.pi * 300 * np.arange(stop - start) / rate)
+    return waveform_to_log_mel(waveform.astype(np.float32))
+
+
+def test_trim_silence_keeps_the_frames_from_the_first_to_the_last_loud_one():
+    log_mel = _tone_between_silences(1.0, 1.5, 0.8)
+    trimmed = trim_silence(log_mel, 30.0)
+    # 10 ms frames of 25 ms: the tone touches 150 + 2 frames, give or take the edges.
+    assert 148 <= len(trimmed) <= 154
+    start = next(i for i in range(len(log_mel)) if np.array_equal(log_mel[i], trimmed[0]))
+    assert 97 <= start <= 100
+    assert np.array_equal(log_mel[start : start + len(trimmed)], trimmed)
+
+
+def test_trim_silence_keeps_a_short_utterance_one_patch_long_around_its_speech():
+    log_mel = _tone_between_silences(1.0, 0.3, 1.0)
+    trimmed = trim_silence(log_mel, 30.0)
+    assert len(trimmed) == params.PATCH_FRAMES
+    loud = trimmed.max(axis=1) > log_mel.max() - 3  # the tone's frames, all inside
+    assert loud.sum() == (log_mel.max(axis=1) > log_mel.max() - 3).sum()
+
+
+def test_trimming_is_off_at_zero_and_only_shortens_clips():
+    data = _fake_clips(["happy", "sad"], ["s1", "s2"], [150, 200])
+    assert data.with_silence_trimmed(0.0) is data
+    trimmed = data.with_silence_trimmed(10.0)
+    assert all(len(t) <= len(m) for t, m in zip(trimmed.log_mels, data.log_mels, strict=True))
+    assert trimmed.clips == data.clips and np.array_equal(trimmed.targets, data.targets)
 
 
 def test_split_clips_holds_out_whole_speakers():
@@ -200,6 +239,7 @@ def test_metrics_json_describes_a_speaker_independent_run(runs):
         "corpus",
         "data_dir",
         "corpus_labels",
+        "corpus_sizes",
         "train_speakers",
         "val_speakers",
         "n_train_clips",
@@ -218,6 +258,7 @@ def test_metrics_json_describes_a_speaker_independent_run(runs):
     assert {k: v for k, v in metrics.items() if k != "history"} == info
     assert metrics["labels"] == list(CANONICAL_LABELS) and metrics["corpus"] == "ravdess"
     assert metrics["corpus_labels"] == {"ravdess": list(CANONICAL_LABELS)}
+    assert metrics["corpus_sizes"] == {"ravdess": {"clips": 64, "speakers": 4}}
     train, val = set(metrics["train_speakers"]), set(metrics["val_speakers"])
     assert not train & val and train | val == {f"ravdess:0{i}" for i in range(1, 5)}
     assert metrics["n_train_clips"] == 16 * len(train) and metrics["n_val_clips"] == 16 * len(val)

@@ -88,7 +88,8 @@ def corpus_names(args: argparse.Namespace) -> list[str]:
 
 
 def add_training_choices_arguments(parser: argparse.ArgumentParser) -> None:
-    """How several corpora are sampled and how labels one corpus lacks enter the loss."""
+    """How several corpora are sampled, how labels one corpus lacks enter the loss, and how
+    much of each training clip's silent ends is kept."""
     parser.add_argument(
         "--loss",
         choices=LOSSES,
@@ -102,6 +103,14 @@ def add_training_choices_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="corpus (default): each label's training crops split evenly over the corpora "
         "that have it; label: drawn from all of the label's clips",
+    )
+    parser.add_argument(
+        "--trim-silence",
+        type=non_negative_float,
+        default=None,
+        metavar="DB",
+        help="trim each training clip to its first and last frame within DB of its loudest "
+        "(default 30; 0: off)",
     )
 
 

@@ -48,7 +48,12 @@ def run(args: argparse.Namespace) -> int:
     from edge_ser.train import TrainConfig, cross_validate
 
     config = TrainConfig.with_overrides(
-        args.seed, args.epochs, args.patience, loss=args.loss, balance=args.balance
+        args.seed,
+        args.epochs,
+        args.patience,
+        loss=args.loss,
+        balance=args.balance,
+        trim_silence_db=args.trim_silence,
     )
     summary = cross_validate(
         args.data_dirs,

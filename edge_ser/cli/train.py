@@ -32,7 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=None,
         metavar="SPEAKER",
-        help="speakers held out for validation, e.g. ravdess:17 (default: ~20%% by seed)",
+        help="speakers held out for validation, e.g. ravdess:17, or 'none' to train on every "
+        "speaker (default: ~20%% of each corpus's speakers, by seed)",
     )
     add_patience_argument(parser)
     parser.add_argument(
@@ -47,11 +48,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_target(args.out, RUN_OUTPUT, args.force)
-    from edge_ser.train import TrainConfig, train_run
+    from edge_ser.train import TrainConfig, run_result_text, train_run
 
     config = TrainConfig.with_overrides(
-        args.seed, args.epochs, args.patience, args.mixup, args.loss, args.balance
+        args.seed,
+        args.epochs,
+        args.patience,
+        args.mixup,
+        args.loss,
+        args.balance,
+        args.trim_silence,
     )
+    val_speakers = [] if args.val_speakers == ["none"] else args.val_speakers
 
     def log(line: str) -> None:
         print(line, file=sys.stderr)
@@ -61,10 +69,10 @@ def run(args: argparse.Namespace) -> int:
         args.out,
         corpus=corpus_names(args),
         config=config,
-        val_speakers=args.val_speakers,
+        val_speakers=val_speakers,
         progress=show_progress(),
         log=log,
         force=args.force,
     )
-    print(f"{args.out}: validation UAR {summary['validation']['uar']:.3f}")
+    print(f"{args.out}: {run_result_text(summary)}")
     return 0

@@ -16,6 +16,9 @@ different recording would produce rather than shifting numbers around:
   magnitudes, so they fluctuate frame to frame like real noise) with a random colour from
   white to brown, at a random signal-to-noise ratio; powers add (random phases);
 - SpecAugment: time and frequency masks filled with the patch mean;
+- tempo (optional, off by default): a crop of ``96 r`` frames resampled to 96 (linear
+  interpolation in time), ``r`` uniform in the range, as a faster (``r > 1``) or slower
+  speaker would fill a patch; applied when training crops are cut (``edge_ser.train``);
 - mixup (optional, off by default): each patch of a batch blended with another patch of the
   same batch, ``lam x_i + (1 - lam) x_j`` with ``lam ~ Beta(alpha, alpha)``, the one-hot
   targets blended with the same ``lam``.
@@ -45,10 +48,20 @@ class AugmentConfig:
     freq_masks: int = 2
     freq_mask_bands: int = 8
     mixup_alpha: float = 0.0  # 0 turns mixup off
+    tempo: tuple[float, float] = (1.0, 1.0)  # speaking-rate factor range; (1, 1) turns it off
 
     def to_dict(self) -> dict:
-        ranges = ("warp", "gain_db", "rt60_s", "snr_db", "noise_slope")
+        ranges = ("warp", "gain_db", "rt60_s", "snr_db", "noise_slope", "tempo")
         return {**asdict(self), **{name: list(getattr(self, name)) for name in ranges}}
+
+
+def stretch_in_time(window: np.ndarray, frames: int) -> np.ndarray:
+    """``window`` (frames x bands) resampled to ``frames`` frames by linear interpolation."""
+    positions = np.linspace(0, len(window) - 1, frames)
+    low = np.floor(positions).astype(np.int64)
+    high = np.minimum(low + 1, len(window) - 1)
+    weight = (positions - low)[:, np.newaxis].astype(window.dtype)
+    return window[low] * (1 - weight) + window[high] * weight
 
 
 def _mask(tf, x, axis: int, count: int, max_width: int, fill):

@@ -26,7 +26,7 @@ import numpy as np
 from edge_ser import corpora, reports
 from edge_ser.aggregate import AGGREGATION_RULE
 from edge_ser.atomic import atomic_directory, check_target
-from edge_ser.augment import AugmentConfig, make_augmenter, make_mixup
+from edge_ser.augment import AugmentConfig, make_augmenter, make_mixup, stretch_in_time
 from edge_ser.bundle import (
     CALIBRATION_FILE,
     CARD_FILE,
@@ -293,9 +293,15 @@ def sample_crops(
 
 
 def sample_crops_with_sources(
-    data: LabelledClips, crops_per_class: int, rng: np.random.Generator, balance: str = "corpus"
+    data: LabelledClips,
+    crops_per_class: int,
+    rng: np.random.Generator,
+    balance: str = "corpus",
+    tempo: tuple[float, float] = (1.0, 1.0),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``sample_crops`` and the index of the clip each crop was cut from."""
+    """``sample_crops`` and the index of the clip each crop was cut from; with a ``tempo``
+    range other than (1, 1), each crop spans ``96 r`` frames (``r`` uniform in the range, at
+    most the clip) resampled to 96."""
     shape = (crops_per_class * len(data.labels), params.PATCH_FRAMES, params.NUM_MEL_BANDS)
     x = np.empty(shape, dtype=np.float32)
     y = np.repeat(np.arange(len(data.labels)), crops_per_class)
@@ -314,8 +320,11 @@ def sample_crops_with_sources(
             chosen = rng.choice(np.flatnonzero(group), size=share, replace=True)
             for clip in chosen:
                 log_mel = data.log_mels[clip]
-                start = rng.integers(0, len(log_mel) - params.PATCH_FRAMES + 1)
-                x[row] = log_mel[start : start + params.PATCH_FRAMES]
+                length = params.PATCH_FRAMES
+                if tempo != (1.0, 1.0):
+                    length = min(round(length * rng.uniform(*tempo)), len(log_mel))
+                start = rng.integers(0, len(log_mel) - length + 1)
+                x[row] = stretch_in_time(log_mel[start : start + length], params.PATCH_FRAMES)
                 sources[row] = clip
                 row += 1
     return x, y, sources
@@ -410,7 +419,7 @@ def fit(
 
     def epoch_dataset() -> tf.data.Dataset:
         x, y, sources = sample_crops_with_sources(
-            train, config.crops_per_class, rng, config.balance
+            train, config.crops_per_class, rng, config.balance, config.augment.tempo
         )
         order = rng.permutation(len(x))
         # The augmenter draws from TF's stateful RNG: mapping one batch at a time after

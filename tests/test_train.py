@@ -38,6 +38,7 @@ from edge_ser.train import (
     fold_parts,
     load_labelled_clips,
     sample_crops,
+    sample_crops_with_sources,
     split_clips,
     train_run,
     trim_silence,
@@ -96,6 +97,27 @@ def test_sample_crops_are_class_balanced_windows_of_clips_of_that_label():
             if np.array_equal(data.log_mels[i][start : start + params.PATCH_FRAMES], crop)
         ]
         assert len(sources) == 1  # one window of one clip with the crop's label
+
+
+@pytest.mark.parametrize("rate", [0.5, 1.5])
+def test_tempo_crops_span_rate_times_a_patch_resampled_to_one_patch(rate):
+    # Each frame holds its own index, so a crop's first column reads off its time axis.
+    frames = np.arange(400, dtype=np.float32)[:, np.newaxis].repeat(params.NUM_MEL_BANDS, 1)
+    data = _fake_clips(["happy", "sad"], ["a", "b"], [400, 400])
+    data.log_mels = [frames, frames]
+    x, _, _ = sample_crops_with_sources(data, 5, np.random.default_rng(0), tempo=(rate, rate))
+    span = round(params.PATCH_FRAMES * rate) - 1
+    for crop in x:
+        assert crop[-1, 0] - crop[0, 0] == pytest.approx(span)
+        np.testing.assert_allclose(np.diff(crop[:, 0]), span / (params.PATCH_FRAMES - 1), rtol=1e-4)
+
+
+def test_tempo_crops_of_a_clip_shorter_than_the_span_stretch_the_whole_clip():
+    data = _fake_clips(["happy"], ["a"], [100])
+    x, _, _ = sample_crops_with_sources(data, 3, np.random.default_rng(0), tempo=(2.0, 2.0))
+    for crop in x:  # the first and last frames of the clip, the rest interpolated
+        np.testing.assert_allclose(crop[0], data.log_mels[0][0])
+        np.testing.assert_allclose(crop[-1], data.log_mels[0][-1])
 
 
 def _tone_between_silences(before_s: float, tone_s: float, after_s: float) -> np.ndarray:

@@ -36,6 +36,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,7 @@ from edge_ser.bench.output import benchmark_main  # noqa: E402
 from edge_ser.errors import EdgeSerError  # noqa: E402
 from edge_ser.evaluate import corpora_report  # noqa: E402
 from edge_ser.features import FeatureCache  # noqa: E402
+from edge_ser.labels import CANONICAL_LABELS  # noqa: E402
 from edge_ser.train import (  # noqa: E402
     LabelledClips,
     TrainConfig,
@@ -186,11 +188,24 @@ def int8_latency(config: TrainConfig, data: LabelledClips) -> dict:
 # --- running and reporting -----------------------------------------------------------------
 
 
+def without_labels(data: LabelledClips, excluded: Sequence[str]) -> LabelledClips:
+    """``data`` without the clips of the ``excluded`` labels, as if no corpus had them."""
+    kept = data.subset([i for i, c in enumerate(data.clips) if c.label not in excluded])
+    kept = kept.with_present_labels()
+    kept.corpus_labels = {
+        name: tuple(label for label in labels if label not in excluded)
+        for name, labels in data.corpus_labels.items()
+    }
+    return kept
+
+
 def run_benchmark(args: argparse.Namespace) -> dict:
     config = edge_ser_config(args)
     data, skipped = load_labelled_clips(
         [args.ravdess, args.emodb], ["ravdess", "emodb"], FeatureCache(), progress=False
     )
+    if args.exclude_labels:
+        data = without_labels(data, args.exclude_labels)
     if set(data.corpora) != {"ravdess", "emodb"}:
         raise EdgeSerError(f"expected the corpora ravdess and emodb, got {data.corpora}")
     # The architecture's int8 size and latency first: a failure shows before any training.
@@ -237,6 +252,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "seed": args.seed,
         "methods": args.methods,
         "settings": args.set,
+        "excluded_labels": args.exclude_labels,
         "clip_rule": AGGREGATION_RULE,
         "edge_ser_config": config.to_dict(),
         "conv1d_epochs": args.conv1d_epochs,
@@ -335,6 +351,11 @@ def to_markdown(report: dict) -> str:
             + f"; loss {config['loss']}, balance {config['balance']}"
             + (f"; settings {', '.join(report['settings'])}" if report["settings"] else "")
             + (
+                f"; no clips of {', '.join(report['excluded_labels'])}"
+                if report.get("excluded_labels")
+                else ""
+            )
+            + (
                 f"; leading and trailing silence (frames more than {config['trim_silence_db']:g} "
                 "dB below the clip's loudest) trimmed from every training clip"
                 if config["trim_silence_db"]
@@ -363,6 +384,11 @@ def to_markdown(report: dict) -> str:
         + f"--seed {report['seed']} --epochs {config['epochs']} --loss {config['loss']} "
         f"--balance {config['balance']}"
         + "".join(f" --set {s}" for s in report["settings"])
+        + (
+            f" --exclude-labels {' '.join(report['excluded_labels'])}"
+            if report.get("excluded_labels")
+            else ""
+        )
         + f" --trim-silence {config['trim_silence_db']:g}`.",
     ]
     return "\n".join(lines) + "\n"
@@ -393,6 +419,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DB",
         help="edge-ser: trim each training clip to the frames within DB of its loudest "
         "(default: TrainConfig's; 0: off)",
+    )
+    parser.add_argument(
+        "--exclude-labels",
+        nargs="+",
+        choices=CANONICAL_LABELS,
+        default=[],
+        metavar="LABEL",
+        help="leave these labels' clips out of both corpora (the label-set lever)",
     )
     parser.add_argument("--conv1d-epochs", type=int, default=accuracy.CONV1D_EPOCHS)
     parser.add_argument("--seed", type=int, default=0, help="folds and model seeds")

@@ -237,6 +237,19 @@ def test_a_run_on_every_speaker_is_promoted_with_its_figures_across_corpora(
     assert ModelBundle.load(target).model_id == summary["model_id"]
 
 
+def test_excluded_labels_leave_both_corpora_and_their_label_sets(
+    cross_corpus_benchmark, two_corpora
+):
+    data, _ = load_labelled_clips(list(two_corpora), ["ravdess", "emodb"], progress=False)
+    kept = cross_corpus_benchmark.without_labels(data, ["calm", "angry"])
+    assert "calm" not in kept.labels and "angry" not in kept.labels
+    assert {c.label for c in kept.clips} == set(kept.labels)
+    assert len(kept.clips) == sum(c.label not in ("calm", "angry") for c in data.clips)
+    assert [kept.labels[t] for t in kept.targets] == [c.label for c in kept.clips]
+    for name, labels in kept.corpus_labels.items():
+        assert list(labels) == [x for x in data.corpus_labels[name] if x not in ("calm", "angry")]
+
+
 def test_cross_corpus_benchmark_refuses_an_unknown_setting(cross_corpus_benchmark, capsys):
     assert cross_corpus_benchmark.main(["--methods", "edge-ser", "--set", "nope=1"]) == 2
     assert capsys.readouterr().err.strip() == "error: --set: TrainConfig has no field 'nope'"

@@ -181,7 +181,8 @@ def _validation_text(val: dict | None) -> str:
     )
 
 
-def _license_text(summary: dict) -> str:
+def data_license_text(summary: dict) -> str:
+    """The license terms of each corpus a model was trained on (its ``model.json``)."""
     names = list(summary.get("corpus_sizes") or summary.get("corpus", "").split("+"))
     known = [DATA_LICENSES[name] for name in names if name in DATA_LICENSES]
     if not known or len(known) < len(names):
@@ -308,5 +309,5 @@ Not for decisions about people (hiring, health, policing, credit).
 
 ## License
 
-{_license_text(summary)}
+{data_license_text(summary)}
 """

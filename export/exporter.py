@@ -32,18 +32,17 @@ from edge_ser.errors import CheckFailed, EdgeSerError
 from edge_ser.export.artifacts import BUILDERS, ExportContext
 from edge_ser.export.golden import golden_probabilities, write_golden
 from edge_ser.export.verify import format_report, verify
-from edge_ser.reports import DATA_LICENSES
+from edge_ser.reports import data_license_text
 from edge_ser.runtimes.open_model import open_model
 
 
 def coreml_metadata(bundle: ModelBundle) -> dict:
     """String metadata stored in Core ML models (version, license, preprocessing constants)."""
-    license_text = DATA_LICENSES.get(bundle.info.get("corpus", ""), "see the model card")
     return {
         "author": "edge-ser",
         "version": __version__,
         "model_id": bundle.model_id,
-        "license": license_text,
+        "license": data_license_text(bundle.info),
         "short_description": "Speech emotion from one 0.96 s log-mel patch: "
         + ", ".join(bundle.labels),
         "preprocessing": {k: str(v) for k, v in preprocessing_constants().items()},

@@ -22,6 +22,7 @@ import numpy as np
 
 from edge_ser.atomic import OutputKind
 from edge_ser.errors import ModelError
+from edge_ser.labels import LabelSet
 from edge_ser.runtimes.keras_runtime import KerasRuntime, load_keras_model
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
@@ -86,9 +87,9 @@ class ModelBundle:
     def keras_model(self):
         return load_keras_model(self.keras_path)
 
-    def runtime(self) -> KerasRuntime:
-        """A ``KerasRuntime`` over this model."""
-        return KerasRuntime(self.keras_model, self.labels)
+    def runtime(self, label_set: LabelSet | None = None) -> KerasRuntime:
+        """A ``KerasRuntime`` over this model (reduced to ``label_set``, if given)."""
+        return KerasRuntime(self.keras_model, self.labels, label_set=label_set)
 
     def _patches(self, name: str) -> np.ndarray:
         path = self.directory / name

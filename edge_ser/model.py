@@ -17,7 +17,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from edge_ser.labels import CANONICAL_LABELS
+from edge_ser.errors import ModelError
+from edge_ser.labels import CANONICAL_LABELS, LabelSet
 from edge_ser.reference_preprocess import params
 
 INPUT_SHAPE: tuple[int, int, int] = (params.PATCH_FRAMES, params.NUM_MEL_BANDS, 1)
@@ -179,6 +180,52 @@ def build_model(
     x = layers.Dense(len(labels), name="logits")(x)
     outputs = layers.Softmax(name="probabilities")(x)
     return keras.Model(inputs, outputs, name="edge_ser_cnn")
+
+
+def with_label_set(model: keras.Model, label_set: LabelSet) -> keras.Model:
+    """``model`` outputting ``label_set.labels``: ``label_set.reduce`` of its probabilities.
+
+    The model must end with its logits (a linear ``Dense``) and a ``Softmax``, or with a
+    ``Dense`` whose activation is softmax. Its last ``Dense`` keeps only the units of the
+    labels in any group (``label_logits``, in ``LabelSet.members`` order: without merges,
+    the output order) and a softmax runs over them
+    (``label_probabilities``): the source probabilities renormalized over those labels, as
+    exact as the full softmax and quantized as finely. With merged labels a fixed 0/1
+    ``Dense`` without bias (``label_groups``) sums each group. The identity set returns
+    ``model``.
+
+    Raises
+    ------
+    ModelError
+        If the model does not end that way.
+    """
+    if label_set.is_identity:
+        return model
+    last = model.layers[-1]
+    dense = model.layers[-2] if isinstance(last, layers.Softmax) else last
+    activation = "linear" if dense is not last else "softmax"
+    if (
+        not isinstance(dense, layers.Dense)
+        or keras.activations.serialize(dense.activation) != activation
+        or dense.units != len(label_set.source)
+    ):
+        raise ModelError(
+            f"model {model.name!r} must end with its logits (Dense) and a softmax to output "
+            "a label set"
+        )
+    members = list(label_set.members)
+    kernel = dense.kernel.numpy()[:, members]
+    bias = dense.bias.numpy()[members] if dense.use_bias else np.zeros(len(members), np.float32)
+    select = layers.Dense(len(members), name="label_logits", trainable=False)
+    x = layers.Softmax(name="label_probabilities")(select(dense.input))
+    select.set_weights([kernel, bias])
+    if label_set.merge:
+        groups = layers.Dense(
+            len(label_set.labels), use_bias=False, name="label_groups", trainable=False
+        )
+        x = groups(x)
+        groups.set_weights([label_set.group_matrix()])
+    return keras.Model(model.input, x, name=f"{model.name}_labels")
 
 
 def save_for_inference(model: keras.Model, path) -> None:

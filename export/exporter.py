@@ -32,35 +32,46 @@ from edge_ser.errors import CheckFailed, EdgeSerError
 from edge_ser.export.artifacts import BUILDERS, ExportContext
 from edge_ser.export.golden import golden_probabilities, write_golden
 from edge_ser.export.verify import format_report, verify
+from edge_ser.labels import LabelSet
+from edge_ser.model import with_label_set
 from edge_ser.reports import data_license_text
 from edge_ser.runtimes.open_model import open_model
 
 
-def coreml_metadata(bundle: ModelBundle) -> dict:
-    """String metadata stored in Core ML models (version, license, preprocessing constants)."""
+def coreml_metadata(bundle: ModelBundle, labels: tuple[str, ...] | None = None) -> dict:
+    """String metadata stored in Core ML models (version, license, preprocessing constants);
+    ``labels``: those the models output (default: the model's)."""
     return {
         "author": "edge-ser",
         "version": __version__,
         "model_id": bundle.model_id,
         "license": data_license_text(bundle.info),
         "short_description": "Speech emotion from one 0.96 s log-mel patch: "
-        + ", ".join(bundle.labels),
+        + ", ".join(labels or bundle.labels),
         "preprocessing": {k: str(v) for k, v in preprocessing_constants().items()},
     }
 
 
 def build_manifest(
-    bundle: ModelBundle, artifacts: dict, parity: dict, source: Path | None = None
+    bundle: ModelBundle,
+    artifacts: dict,
+    parity: dict,
+    source: Path | None = None,
+    label_set: LabelSet | None = None,
 ) -> dict:
     """Assemble the manifest (``artifacts`` maps file name to its description); ``source``
-    is the model directory exported (``None``: the bundled model)."""
+    is the model directory exported (``None``: the bundled model); ``label_set`` what the
+    models output (``None``: the model's labels)."""
     contract = contract_fields()
+    label_set = label_set or LabelSet.full(bundle.labels)
+    label_fields = {} if label_set.is_identity else {"label_set": label_set.to_manifest()}
     return {
         "format_version": contract["format_version"],
         "edge_ser_version": __version__,
         "model_id": bundle.model_id,
         "source_model": {"path": None if source is None else str(bundle.directory.resolve())},
-        "labels": list(bundle.labels),
+        "labels": list(label_set.labels),
+        **label_fields,
         "aggregation": contract["aggregation"],
         "preprocessing": contract["preprocessing"],
         "input": contract["input"],
@@ -108,18 +119,30 @@ def export(
     force: bool = False,
     log: Callable[[str], None] = print,
     waveform: bool = False,
+    label_set: LabelSet | None = None,
 ) -> dict:
     """Export ``model`` (default: bundled) into ``out``; return the manifest.
 
     ``waveform`` adds the waveform-in formats (``WAVEFORM_FORMATS``) to ``formats``.
+    ``label_set`` (of the model's labels) makes every model output its labels instead
+    (``edge_ser.model.with_label_set``).
     """
     formats = list(formats) + list(WAVEFORM_FORMATS if waveform else ())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise EdgeSerError(f"unknown format {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     bundle = ModelBundle.load(model)
+    label_set = label_set or LabelSet.full(bundle.labels)
+    if label_set.source != bundle.labels:
+        raise EdgeSerError(
+            f"the label set is made of the labels {', '.join(label_set.source)}, but the "
+            f"model's are {', '.join(bundle.labels)}"
+        )
     context = ExportContext(
-        bundle.keras_model, bundle.labels, bundle.calibration_patches(), coreml_metadata(bundle)
+        with_label_set(bundle.keras_model, label_set),
+        label_set.labels,
+        bundle.calibration_patches(),
+        coreml_metadata(bundle, label_set.labels),
     )
     with atomic_directory(Path(out), layout.OUTPUT, force) as tmp:
         entries: dict[str, dict] = {}
@@ -127,9 +150,9 @@ def export(
             fmt = FORMATS[name]
             log(f"building {fmt.filename} ({fmt.description})")
             entries[fmt.filename] = build_artifact(context, name, tmp)
-        (tmp / layout.LABELS_TXT).write_text("\n".join(bundle.labels) + "\n")
+        (tmp / layout.LABELS_TXT).write_text("\n".join(label_set.labels) + "\n")
         _record_golden(tmp, entries)
-        manifest = build_manifest(bundle, entries, parity={}, source=model)
+        manifest = build_manifest(bundle, entries, parity={}, source=model, label_set=label_set)
         write_manifest(tmp, manifest)
         log("measuring parity against the Keras model")
         report = verify(tmp, model=model)

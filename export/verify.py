@@ -16,7 +16,9 @@ checked end to end against the NumPy spec. Checks, in order:
    ``labels.txt``, no unlisted model file, no symbolic link; otherwise ``ArtifactError``
    (exit 2);
 2. the source model (``--model``, else the one recorded at export if it is still there,
-   else the bundled model) has the manifest's label order and model id (exit 2);
+   else the bundled model) has the manifest's label order (for an export of a label set,
+   its ``source_labels``) and model id (exit 2); the Keras probabilities are then reduced
+   to the label set (``LabelSet.reduce``) before every comparison;
 3. every model file's own tensors (names, types, shapes, int8 scales and zero points; for
    Core ML also outputs, deployment target and model type) and labels are the manifest's,
    and every ``.tflite`` carries TFLite Model Metadata with the manifest's labels and, for
@@ -49,6 +51,7 @@ from edge_ser.artifacts.manifest import (
     ArtifactError,
     check_artifacts,
     check_fields,
+    manifest_label_set,
     quote_value,
     read_manifest,
 )
@@ -64,6 +67,7 @@ from edge_ser.export.golden import (
     signal_inputs,
 )
 from edge_ser.features import FeatureCache
+from edge_ser.labels import LabelSet
 from edge_ser.recognizer import input_levels
 from edge_ser.reference_preprocess import params, waveform_to_log_mel
 from edge_ser.runtimes import mediapipe_runtime
@@ -93,14 +97,16 @@ class _Clips:
     keras: np.ndarray
 
 
-def _labelled_clips(data_dir: Path, corpus: str, labels: tuple[str, ...], progress: bool):
-    """Paths, log-mels and label indices of the clips in ``data_dir`` whose label the model
-    knows (clips that cannot be read are left out)."""
+def _labelled_clips(data_dir: Path, corpus: str, label_set: LabelSet, progress: bool):
+    """Paths, log-mels and output label indices of the clips in ``data_dir`` whose label
+    the label set keeps or merges (clips that cannot be read are left out)."""
     scan = corpora.discover(Path(data_dir), corpus)
-    known = [clip for clip in scan.clips if clip.label in labels]
+    known = [clip for clip in scan.clips if label_set.output_label(clip.label) is not None]
     features = FeatureCache().load_many([clip.path for clip in known], progress=progress)
     paths = [Path(known[i].path) for i in features.kept]
-    targets = [labels.index(known[i].label) for i in features.kept]
+    targets = [
+        label_set.labels.index(label_set.output_label(known[i].label)) for i in features.kept
+    ]
     return paths, features.log_mels, targets
 
 
@@ -139,18 +145,22 @@ def _clip_window_probabilities(runtime, paths: Iterable[Path]) -> np.ndarray:
     return np.stack(rows) if rows else np.zeros((0, len(runtime.labels)), np.float32)
 
 
-def check_source(manifest: dict, bundle: ModelBundle) -> None:
-    """The export must come from ``bundle``: same label order and model id."""
-    if tuple(manifest["labels"]) != bundle.labels:
+def check_source(manifest: dict, bundle: ModelBundle) -> LabelSet:
+    """The export must come from ``bundle``: same (source) label order and model id. Returns
+    the manifest's label set."""
+    label_set = manifest_label_set(manifest)
+    if label_set.source != bundle.labels:
+        field = "label_set/source_labels" if "label_set" in manifest else "labels"
         raise ArtifactError(
-            f"label order in the manifest ({quote_value(manifest['labels'])}) differs from the "
-            f"model's ({quote_value(list(bundle.labels))})"
+            f"label order in the manifest's {field} ({quote_value(list(label_set.source))}) "
+            f"differs from the model's ({quote_value(list(bundle.labels))})"
         )
     if manifest["model_id"] != bundle.model_id:
         raise ArtifactError(
             f"the artifacts were exported from model '{manifest['model_id']}', not "
             f"'{bundle.model_id}': pass the source model with --model"
         )
+    return label_set
 
 
 def check_metadata(dist: Path, formats: dict[str, ArtifactFormat], labels: list[str]) -> None:
@@ -241,12 +251,12 @@ def verify(
     manifest = read_manifest(dist)
     check_artifacts(dist, manifest)
     bundle = source_bundle(manifest, model)
-    check_source(manifest, bundle)
-    labels = bundle.labels
+    label_set = check_source(manifest, bundle)
+    labels = label_set.labels
     formats = {name: FILENAME_FORMATS[name] for name in manifest["artifacts"]}
     check_metadata(dist, formats, manifest["labels"])
     opened = _open_artifacts(dist, manifest, labels)
-    keras = bundle.runtime()
+    keras = bundle.runtime(label_set)  # the Keras probabilities reduced as the artifacts'
 
     held_out = bundle.parity_patches()
     kinds = [PATCH_INPUT] + (
@@ -255,7 +265,7 @@ def verify(
     inputs = {kind: _model_inputs(kind, keras, held_out) for kind in kinds}
     clips = None
     if data_dir is not None:
-        paths, log_mels, targets = _labelled_clips(data_dir, corpus, labels, progress)
+        paths, log_mels, targets = _labelled_clips(data_dir, corpus, label_set, progress)
         clips = _Clips(paths, log_mels, targets, predict_clips(keras, log_mels))
     golden_dir = dist / layout.GOLDEN_DIR
 

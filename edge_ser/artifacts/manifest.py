@@ -1,7 +1,8 @@
 """``manifest.json``: reading it and checking an export directory against it.
 
 The manifest holds everything an app or CI needs to use and check the exported files.
-Fields: format and edge-ser version, model id, label order, clip aggregation rule, every
+Fields: format and edge-ser version, model id, label order (and, for an export of a label
+set, the source model's labels and which were merged: ``label_set``), clip aggregation rule, every
 preprocessing constant from ``reference_preprocess.params``, the model input, and per
 artifact its kind, precision, input/output tensors (with int8 scale and zero point), size
 and SHA-256, plus the parity measured at export. ``manifest.schema.json`` (JSON Schema
@@ -28,6 +29,7 @@ from edge_ser.aggregate import AGGREGATION_RULE
 from edge_ser.artifacts import layout
 from edge_ser.artifacts.formats import FILENAME_FORMATS
 from edge_ser.errors import EdgeSerError
+from edge_ser.labels import LabelSet, LabelSetError
 from edge_ser.reference_preprocess import params
 
 FORMAT_VERSION = 1
@@ -197,17 +199,39 @@ def _check_contract(manifest: dict) -> None:
                 )
 
 
+def manifest_label_set(manifest: dict) -> LabelSet:
+    """The label set of a (schema-valid) manifest: its ``label_set`` and ``labels``."""
+    try:
+        return LabelSet.from_manifest(manifest)
+    except LabelSetError as exc:
+        raise ArtifactError(f"the manifest's label_set does not fit its labels: {exc}") from None
+
+
+def _check_label_set(manifest: dict) -> None:
+    """The label set is consistent and every TFLite entry outputs one value per label."""
+    labels = manifest_label_set(manifest).labels
+    for name, entry in manifest["artifacts"].items():
+        shape = entry["output"].get("shape") if FILENAME_FORMATS[name].runtime == "litert" else None
+        if shape is not None and shape[-1] != len(labels):
+            raise ArtifactError(
+                f"artifact '{name}' outputs {shape[-1]} values in the manifest, but it has "
+                f"{len(labels)} labels"
+            )
+
+
 def check_artifacts(directory: Path, manifest: dict) -> None:
     """Raise ``ArtifactError`` unless ``directory`` is exactly what ``manifest`` describes.
 
     Checks, before any model is opened: no symbolic links; the contract fields equal this
     edge-ser's (``contract_fields``) and each entry's format, precision and runtime its file
     name's; every listed artifact is present with its checksum; no model file is present
-    that the manifest does not list; ``labels.txt`` holds the manifest's label order.
+    that the manifest does not list; ``labels.txt`` holds the manifest's label order; the
+    ``label_set`` (if any) fits the labels and each TFLite entry outputs one value per label.
     """
     directory = Path(directory)
     _refuse_links(directory)
     _check_contract(manifest)
+    _check_label_set(manifest)
     for name, entry in manifest["artifacts"].items():
         path = directory / name
         if not path.exists():

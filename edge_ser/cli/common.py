@@ -14,7 +14,7 @@ from pathlib import Path
 
 from edge_ser.atomic import OutputKind
 from edge_ser.corpora import AUTO, CORPORA
-from edge_ser.labels import BALANCES, LOSSES
+from edge_ser.labels import BALANCES, LOSSES, LabelSet, LabelSetError, parse_label_list, parse_merge
 
 CORPUS_CHOICES = (AUTO, *CORPORA)
 
@@ -52,6 +52,49 @@ def existing_path(text: str) -> Path:
     if not path.exists():
         raise argparse.ArgumentTypeError(f"'{text}' does not exist")
     return path
+
+
+def _label_type(parse: Callable[[str], object], name: str) -> Callable[[str], object]:
+    """An argparse type from a ``LabelSetError``-raising parser of ``edge_ser.labels``."""
+
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except LabelSetError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def add_label_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--labels A,B,...`` and ``--merge SOURCE=TARGET`` (repeatable) of ``LabelSet``."""
+    parser.add_argument(
+        "--labels",
+        type=_label_type(parse_label_list, "label list"),
+        default=None,
+        metavar="A,B,...",
+        help="the labels the exported models output, in this order (at least 2 of the model's "
+        "labels); the others are dropped and the probabilities renormalized over these "
+        "(default: every label of the model)",
+    )
+    parser.add_argument(
+        "--merge",
+        type=_label_type(parse_merge, "SOURCE=TARGET"),
+        action="append",
+        default=[],
+        metavar="SOURCE=TARGET",
+        help="add the probability of model label SOURCE to TARGET, one of --labels "
+        "(e.g. calm=neutral); repeat for more",
+    )
+
+
+def label_set_of(args: argparse.Namespace) -> LabelSet:
+    """The ``LabelSet`` of ``--labels``/``--merge`` for ``--model``'s labels (model.json only:
+    no model is loaded), so that a wrong spec fails before TensorFlow is imported."""
+    from edge_ser.bundle import ModelBundle
+
+    return LabelSet.build(ModelBundle.load(args.model).labels, args.labels, args.merge)
 
 
 def add_corpus_argument(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,13 @@ import argparse
 
 from edge_ser.artifacts import layout
 from edge_ser.atomic import check_target
-from edge_ser.cli.common import add_model_argument, add_output_arguments, progress_log
+from edge_ser.cli.common import (
+    add_label_set_arguments,
+    add_model_argument,
+    add_output_arguments,
+    label_set_of,
+    progress_log,
+)
 from edge_ser.reference_preprocess import params
 
 HELP = "export int8/float32 TFLite, Core ML, labels, manifest and golden vectors (atomically)"
@@ -32,10 +38,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="also build the waveform-in models (log-mel frontend inside; raw 16 kHz windows "
         f"of {params.MIN_SAMPLES} samples in): {' '.join(WAVEFORM_FORMATS)}",
     )
+    add_label_set_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     check_target(args.out, layout.OUTPUT, args.force)
+    label_set = label_set_of(args)
     from edge_ser.export.exporter import export
 
     manifest = export(
@@ -45,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         log=progress_log,
         waveform=args.waveform,
+        label_set=label_set,
     )
     print(f"exported {manifest['model_id']} to {args.out}:")
     for name, entry in manifest["artifacts"].items():

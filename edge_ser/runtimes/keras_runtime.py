@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_ser.errors import ModelError
+from edge_ser.labels import LabelSet
 
 
 def load_keras_model(path: Path):
@@ -25,11 +26,19 @@ def load_keras_model(path: Path):
 
 
 class KerasRuntime:
-    """Run a Keras model on patches in fixed-size batches."""
+    """Run a Keras model on patches in fixed-size batches; with ``label_set``, its
+    probabilities reduced to that set's labels (``LabelSet.reduce``)."""
 
-    def __init__(self, model, labels: tuple[str, ...], batch_size: int = 256) -> None:
+    def __init__(
+        self,
+        model,
+        labels: tuple[str, ...],
+        batch_size: int = 256,
+        label_set: LabelSet | None = None,
+    ) -> None:
         self.model = model
-        self.labels = tuple(labels)
+        self.label_set = label_set or LabelSet.full(labels)
+        self.labels = self.label_set.labels
         self.batch_size = batch_size
 
     def predict_patches(self, patches: np.ndarray) -> np.ndarray:
@@ -40,4 +49,4 @@ class KerasRuntime:
         ]
         if not outputs:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        return np.concatenate(outputs).astype(np.float32)
+        return self.label_set.reduce(np.concatenate(outputs))

@@ -141,8 +141,13 @@ def _litert(path: Path, num_threads: int | None) -> OpenedModel:
         )
     quantization = None
     if (path.parent / layout.MANIFEST_JSON).is_file():
-        entry = read_manifest(path.parent)["artifacts"].get(path.name, {})
-        quantization = input_quantization(entry)
+        manifest = read_manifest(path.parent)
+        if path.name in manifest["artifacts"] and tuple(manifest["labels"]) != labels:
+            raise ModelError(
+                f"'{path}' outputs the labels {', '.join(labels)}, but the manifest beside it "
+                f"says {', '.join(manifest['labels'])}"
+            )
+        quantization = input_quantization(manifest["artifacts"].get(path.name, {}))
     runtime = LiteRTRuntime(path, labels, num_threads=num_threads, input_quantization=quantization)
     return OpenedModel({"litert": runtime}, runtime, path, f"LiteRT {path}")
 

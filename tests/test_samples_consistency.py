@@ -319,3 +319,16 @@ def test_mediapipe_paths_of_the_mobile_samples_load_the_waveform_model() -> None
     gradle = (ANDROID_APP / "build.gradle.kts").read_text()
     assert re.search(r'implementation\("com\.google\.mediapipe:tasks-audio:[\d.]+"\)', gradle)
     assert "MediaPipeTasksAudio" in (IOS / "MediaPipe" / "Podfile").read_text()
+
+
+def test_no_sample_spells_the_label_count() -> None:
+    """An export of a label set (``--labels``) outputs fewer labels: outside the frontends, every
+    sample sizes its outputs from the labels it reads (labels.txt, the manifest, the model's
+    metadata), never from a literal label count (``8 * SAMPLE_RATE`` is a duration)."""
+    count = re.compile(rf"\b{len(CANONICAL_LABELS)}\b(?!\s*\*\s*SAMPLE_RATE)")
+    offenders = {
+        path.relative_to(REPO).as_posix(): count.findall(_code(path))
+        for path in [*_app_sources(), *_web_sources()]
+        if path not in (JAVA_FRONTEND, SWIFT_FRONTEND)
+    }
+    assert {path: found for path, found in offenders.items() if found} == {}

@@ -1,6 +1,6 @@
 """The web sample end to end in headless Chromium (``playwright-core``): a dropped file, and a
 WAV played as the fake microphone, give the windows of ``edge-ser predict --artifact`` on the
-same file, window by window.
+same file, window by window (also for an export of a label set, which outputs fewer labels).
 
 The float32 waveform-in export must match to 1e-3: the page's windows, resampling, label
 order and smoothing are then what edge-ser computes. The int8 export (the page's default
@@ -43,6 +43,7 @@ DEVICE_RATE = 44100  # the rate of Chromium's fake microphone
 MIC_WINDOWS = 10
 FLOAT32_TOLERANCE = 1e-3
 INT8_STEPS = 6  # measured: at most 4 steps of 1/256 on this clip
+LABEL_SET = ("neutral", "happy", "sad", "angry")  # with calm merged into neutral
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,16 @@ def dist(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("web") / "dist"
     formats = ["tflite-waveform-int8", "tflite-waveform-float32"]
     assert main(["export", "--out", str(out), "--formats", *formats]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def label_set_dist(dist, tmp_path_factory) -> Path:
+    """The float32 waveform-in export of a label set: fewer labels than the model's."""
+    out = tmp_path_factory.mktemp("web") / "labels"
+    formats = ["--formats", "tflite-waveform-float32"]
+    label_set = ["--labels", ",".join(LABEL_SET), "--merge", "calm=neutral"]
+    assert main(["export", "--out", str(out), *formats, *label_set]) == 0
     return out
 
 
@@ -110,12 +121,22 @@ def assert_same_windows(page: np.ndarray, cli: np.ndarray, float32: bool) -> Non
     assert np.abs(page - cli).max() <= INT8_STEPS / 256
 
 
-@pytest.mark.parametrize("name", [layout.WAVEFORM_FLOAT32_TFLITE, layout.WAVEFORM_INT8_TFLITE])
-def test_dropped_file_gives_the_windows_of_predict(dist, clip, capsys, name):
-    state = run_page(dist / name, "--drop", str(clip))
-    expected = predict(dist / name, clip, capsys)
+@pytest.mark.parametrize(
+    "export, name",
+    [
+        ("dist", layout.WAVEFORM_FLOAT32_TFLITE),
+        ("dist", layout.WAVEFORM_INT8_TFLITE),
+        ("label_set_dist", layout.WAVEFORM_FLOAT32_TFLITE),
+    ],
+)
+def test_dropped_file_gives_the_windows_of_predict(export, name, clip, capsys, request):
+    model = request.getfixturevalue(export) / name
+    state = run_page(model, "--drop", str(clip))
+    expected = predict(model, clip, capsys)
     labels = list(expected["probabilities"])
     assert state["labels"] == labels
+    if export == "label_set_dist":
+        assert labels == list(LABEL_SET)
     got = state["file"]
     assert [w["start_s"] for w in got["windows"]] == [w["start_s"] for w in expected["windows"]]
     float32 = name == layout.WAVEFORM_FLOAT32_TFLITE

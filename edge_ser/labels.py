@@ -57,7 +57,10 @@ class LabelSet:
 
     @classmethod
     def build(
-        cls, source: Sequence[str], labels: Sequence[str] | None, merge: Sequence[str] = ()
+        cls,
+        source: Sequence[str],
+        labels: Sequence[str] | None,
+        merge: Sequence[str | tuple[str, str]] = (),
     ) -> LabelSet:
         """The label set of ``labels`` (``None``: every source label) and ``merge`` entries
         (``"source=target"`` strings or pairs), checked against the model's ``source`` labels.
@@ -127,10 +130,9 @@ class LabelSet:
 
     def group_matrix(self) -> np.ndarray:
         """``(len(members), len(labels))`` 0/1 float32: member ``k`` belongs to label ``j``."""
-        position = {i: k for k, i in enumerate(self.members)}
-        matrix = np.zeros((len(self.members), len(self.labels)), np.float32)
-        for j, group in enumerate(self.groups):
-            matrix[[position[i] for i in group], j] = 1.0
+        owners = [j for j, group in enumerate(self.groups) for _ in group]
+        matrix = np.zeros((len(owners), len(self.labels)), np.float32)
+        matrix[np.arange(len(owners)), owners] = 1.0
         return matrix
 
     def reduce(self, probabilities: np.ndarray) -> np.ndarray:

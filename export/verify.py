@@ -327,6 +327,7 @@ def verify(
         "dist": str(dist),
         "model_id": manifest["model_id"],
         "labels": list(labels),
+        "label_set": manifest.get("label_set"),  # the source labels and merges, if reduced
         "inputs": {
             "golden_patches": patches.golden,
             "held_out_patches": patches.held_out,

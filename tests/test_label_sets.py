@@ -125,6 +125,7 @@ def test_every_format_outputs_the_label_set_and_verify_proves_it(dist, model_dir
     code, report, _ = run_verify(dist, model_dir, capsys)
     assert code == 0 and report["passed"], report
     assert report["labels"] == list(LABELS)
+    assert report["label_set"] == manifest["label_set"]
     assert set(report["artifacts"]) >= {
         f"{name} [litert]" for name in manifest["artifacts"] if name.endswith(".tflite")
     }

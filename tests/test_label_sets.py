@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_factory import write_audio
 from test_export_verify import ALL_FORMATS, run_verify
 
 from edge_ser import Recognizer
@@ -202,3 +203,15 @@ def test_recognizer_reports_only_the_label_set(dist):
     windows = stream.feed(waveform) + stream.flush()
     assert len(windows) == len(result.windows)
     assert all(list(w.probabilities) == list(LABELS) for w in windows)
+
+
+@pytest.mark.slow
+def test_predict_with_the_export_reports_only_the_label_set(dist, tmp_path, capsys):
+    wav = write_audio(tmp_path / "clip.wav", voice(3 * params.SAMPLE_RATE))
+    capsys.readouterr()
+    assert main(["predict", str(wav), "--model", str(dist), "--json", "--timeline"]) == 0
+    output = json.loads(capsys.readouterr().out)
+    assert output["labels"] == list(LABELS)
+    clip = output["clips"][0]
+    assert list(clip["probabilities"]) == list(LABELS) and clip["label"] in LABELS
+    assert all(list(w["probabilities"]) == list(LABELS) for w in clip["windows"])

@@ -2,8 +2,8 @@
 
 The manifest holds everything an app or CI needs to use and check the exported files.
 Fields: format and edge-ser version, model id, label order (and, for an export of a label
-set, the source model's labels and which were merged: ``label_set``), clip aggregation rule, every
-preprocessing constant from ``reference_preprocess.params``, the model input, and per
+set, the source model's labels and which were merged: ``label_set``), clip aggregation rule,
+every preprocessing constant from ``reference_preprocess.params``, the model input, and per
 artifact its kind, precision, input/output tensors (with int8 scale and zero point), size
 and SHA-256, plus the parity measured at export. ``manifest.schema.json`` (JSON Schema
 2020-12, shipped beside this module) describes it for apps and CI tools.

@@ -113,7 +113,8 @@ def run(
         "machine": info,
         "versions": library_versions(*VERSIONS_OF),
         "settings": {"seconds": seconds, "repeats": repeats, "warmup": warmup},
-        "model": {"model_id": bundle.model_id, "labels": list(bundle.labels)},
+        # The export's labels: the model's, or the label set it was exported with.
+        "model": {"model_id": bundle.model_id, "labels": read_manifest(dist)["labels"]},
         "latency_ms": {name: asdict(t) for name, t in times.items()},
         "ratios": latency_ratios(times),
         "int8_throughput": throughput(bundle.keras_model, times, probes[CEILING_PROBE], info),

@@ -113,6 +113,7 @@ def install_int8(export_dir: Path, target: Path = BUNDLED_DIR) -> str:
     if not manifest.get("parity", {}).get("passed"):
         raise EdgeSerError(f"'{export_dir}' did not pass parity at export")
     manifest["artifacts"] = {layout.INT8_TFLITE: manifest["artifacts"][layout.INT8_TFLITE]}
+    manifest["source_model"] = {"path": None}  # it is the bundled model now
     parity = manifest["parity"]
     parity["artifacts"] = {
         key: value

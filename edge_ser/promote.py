@@ -19,6 +19,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from edge_ser import quiet
 from edge_ser.artifacts import layout
 from edge_ser.artifacts.manifest import check_artifacts, read_manifest
 from edge_ser.bundle import (
@@ -156,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.run_dir is None and args.export is None:
         parser.error("give RUN_DIR, --export EXPORT_DIR or both")
+    if not quiet.verbose_from_env():
+        quiet.silence_third_party()
     if args.run_dir is not None:
         cross_validation = load_cross_validation(args.cv) if args.cv else None
         promote(

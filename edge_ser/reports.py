@@ -168,7 +168,19 @@ def _data_text(summary: dict) -> str:
             f"{summary['n_val_clips']} clips from the held-out speakers "
             f"{', '.join(summary['val_speakers'])}. {_kept_weights_text(summary)}"
         )
-    return f"## Data and split\n\n{table}{source} {split}\n"
+    config = summary["config"]
+    trim = config.get("trim_silence_db")
+    recipe = (
+        f"Recipe: {config['epochs']} epochs, {config['crops_per_class']} crops per label and epoch "
+        f"(balance {config['balance']}, loss {config['loss']}), "
+        + (
+            f"each clip's leading and trailing silence (more than {trim:g} dB below its "
+            "loudest frame) trimmed before cropping."
+            if trim
+            else "clips not trimmed."
+        )
+    )
+    return f"## Data and split\n\n{table}{source} {split}\n\n{recipe}\n"
 
 
 def _validation_text(val: dict | None) -> str:

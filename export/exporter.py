@@ -120,9 +120,12 @@ def export(
     log: Callable[[str], None] = print,
     waveform: bool = False,
     label_set: LabelSet | None = None,
+    record_source: bool = True,
 ) -> dict:
     """Export ``model`` (default: bundled) into ``out``; return the manifest.
 
+    ``record_source=False`` leaves the model directory's absolute path out of the manifest
+    (``verify`` then needs its ``--model``).
     ``waveform`` adds the waveform-in formats (``WAVEFORM_FORMATS``) to ``formats``.
     ``label_set`` (of the model's labels) makes every model output its labels instead
     (``edge_ser.model.with_label_set``).
@@ -152,7 +155,8 @@ def export(
             entries[fmt.filename] = build_artifact(context, name, tmp)
         (tmp / layout.LABELS_TXT).write_text("\n".join(label_set.labels) + "\n")
         _record_golden(tmp, entries)
-        manifest = build_manifest(bundle, entries, parity={}, source=model, label_set=label_set)
+        source = model if record_source else None
+        manifest = build_manifest(bundle, entries, parity={}, source=source, label_set=label_set)
         write_manifest(tmp, manifest)
         log("measuring parity against the Keras model")
         report = verify(tmp, model=model)

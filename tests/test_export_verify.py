@@ -422,6 +422,21 @@ def test_verify_finds_the_recorded_source_model_without_model(dist, model_dir, c
     assert json.loads(capsys.readouterr().out)["passed"]
 
 
+def test_an_export_without_its_source_path_names_no_directory_of_the_machine(
+    model_dir, tmp_path, capsys
+):
+    out = tmp_path / "dist"
+    argv = ["export", "--model", str(model_dir), "--out", str(out), "--no-source-path"]
+    assert main([*argv, "--formats", "tflite-float32", "mlmodel"]) == 0
+    assert read_manifest(out)["source_model"] == {"path": None}
+    for path in out.rglob("*"):
+        if path.is_file():  # not in the manifest, the model files or their metadata
+            assert str(model_dir.resolve()).encode() not in path.read_bytes(), path
+    capsys.readouterr()
+    code, report, _ = run_verify(out, model_dir, capsys)
+    assert code == 0 and report["passed"]
+
+
 @pytest.mark.parametrize("recorded", ["relative/model", "/nowhere/model", "/"])
 def test_verify_treats_the_recorded_source_path_as_untrusted(
     recorded, dist_copy, model_dir, capsys

@@ -39,6 +39,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         f"of {params.MIN_SAMPLES} samples in): {' '.join(WAVEFORM_FORMATS)}",
     )
     add_label_set_arguments(parser)
+    parser.add_argument(
+        "--no-source-path",
+        action="store_true",
+        help="leave the model directory's absolute path out of manifest.json (for an export "
+        "that ships inside an app); verify then needs --model",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         log=progress_log,
         waveform=args.waveform,
         label_set=label_set,
+        record_source=not args.no_source_path,
     )
     print(f"exported {manifest['model_id']} to {args.out}:")
     for name, entry in manifest["artifacts"].items():

@@ -60,11 +60,14 @@ CROSS_CORPUS := benchmarks/cross-corpus-bundled-recipe
 bundled-model: setup
 	$(BIN)/edge-ser train $(RAVDESS) $(EMODB) --val-speakers none --out runs/bundled --force
 	$(BIN)/python benchmarks/cross_corpus.py --ravdess $(RAVDESS) --emodb $(EMODB) \
-		--methods edge-ser --protocols joint-cv 'ravdess->emodb' 'emodb->ravdess' \
-		--json $(CROSS_CORPUS).json --markdown $(CROSS_CORPUS).md
+		--methods edge-ser --protocols joint-cv \
+		--json $(CROSS_CORPUS)-joint-cv.json --markdown $(CROSS_CORPUS)-joint-cv.md
+	$(BIN)/python benchmarks/cross_corpus.py --ravdess $(RAVDESS) --emodb $(EMODB) \
+		--methods edge-ser --protocols 'ravdess->emodb' 'emodb->ravdess' \
+		--json $(CROSS_CORPUS)-loco.json --markdown $(CROSS_CORPUS)-loco.md
 	$(BIN)/edge-ser export --model runs/bundled --out runs/bundled-int8 --formats tflite-int8 --force
 	$(BIN)/python -m edge_ser.promote runs/bundled --export runs/bundled-int8 \
-		--cross-corpus $(CROSS_CORPUS).json
+		--cross-corpus $(CROSS_CORPUS)-joint-cv.json $(CROSS_CORPUS)-loco.json
 
 clean:
 	rm -rf $(DIST) build *.egg-info .pytest_cache .ruff_cache

@@ -17,6 +17,7 @@ import argparse
 import json
 import shutil
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from edge_ser import quiet
@@ -33,12 +34,13 @@ from edge_ser.bundle import (
 )
 from edge_ser.errors import EdgeSerError
 from edge_ser.reports import cross_corpus_rows, model_card
-from edge_ser.train import recipe_text
 
 
 def load_cross_validation(path: Path) -> dict:
     """Cross-validation figures for the model card, from ``edge-ser cv --json`` or from
     ``benchmarks/accuracy.py --json`` (its edge-ser float32 row, with the int8 row as ``int8``)."""
+    from edge_ser.train import recipe_text  # imports TensorFlow: after the CLI quieted it
+
     report = json.loads(Path(path).read_text())
     if "results" not in report:
         return report
@@ -157,20 +159,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.run_dir is None and args.export is None:
         parser.error("give RUN_DIR, --export EXPORT_DIR or both")
-    if not quiet.verbose_from_env():
+    verbose = quiet.verbose_from_env()
+    if not verbose:
         quiet.silence_third_party()
-    if args.run_dir is not None:
-        cross_validation = load_cross_validation(args.cv) if args.cv else None
-        promote(
-            args.run_dir,
-            cross_validation,
-            robustness_path=args.robustness,
-            cross_corpus_paths=args.cross_corpus,
-        )
-        print(f"bundled model is now {args.run_dir}")
-    if args.export is not None:
-        model_id = install_int8(args.export)
-        print(f"bundled int8 TFLite of {model_id} installed from {args.export}")
+    with nullcontext() if verbose else quiet.native_stderr_dropped():
+        if args.run_dir is not None:
+            cross_validation = load_cross_validation(args.cv) if args.cv else None
+            promote(
+                args.run_dir,
+                cross_validation,
+                robustness_path=args.robustness,
+                cross_corpus_paths=args.cross_corpus,
+            )
+            print(f"bundled model is now {args.run_dir}")
+        if args.export is not None:
+            model_id = install_int8(args.export)
+            print(f"bundled int8 TFLite of {model_id} installed from {args.export}")
     return 0
 
 

@@ -249,6 +249,7 @@ def _protocol_text(row: dict) -> str:
 def _cross_corpus_text(rows: list[dict] | None) -> str:
     if not rows:
         return ""
+    collapsed = sorted({label for row in rows for label in row["collapse"]})
     lines = [
         "| protocol | epochs | UAR strict / restricted | int8 strict / restricted | collapse |",
         "|---|---:|---|---|---|",
@@ -270,6 +271,12 @@ def _cross_corpus_text(rows: list[dict] | None) -> str:
         "predicted more than twice as often as it occurs. Means over folds.\n\n"
         + "\n".join(lines)
         + "\n"
+        + (
+            f"\nOver-predicted in these measurements: {', '.join(collapsed)}. Expect this model "
+            "to give these labels too often to voices unlike its training corpora.\n"
+            if collapsed
+            else ""
+        )
     )
 
 

@@ -20,6 +20,7 @@ from edge_ser.cli import main
 from edge_ser.errors import DataError
 from edge_ser.model import ModelConfig, RestrictedCrossentropy
 from edge_ser.promote import promote
+from edge_ser.reports import cross_corpus_rows
 from edge_ser.train import (
     LabelledClips,
     TrainConfig,
@@ -234,6 +235,12 @@ def test_a_run_on_every_speaker_is_promoted_with_its_figures_across_corpora(
             line = next(line for line in card.splitlines() if line.startswith(f"| {protocol} |"))
             expected = f"{cell['uar']['mean']:.3f} / {cell['uar_restricted']['mean']:.3f}"
             assert line.split(" | ")[column] == expected, (row, protocol)
+    rows = cross_corpus_rows(json.loads(json_path.read_text()))
+    collapsed = sorted({label for row in rows for label in row["collapse"]})
+    if collapsed:  # the card names every label over-predicted in any row
+        assert f"Over-predicted in these measurements: {', '.join(collapsed)}." in card
+    else:
+        assert "Over-predicted" not in card
     assert ModelBundle.load(target).model_id == summary["model_id"]
 
 

@@ -52,7 +52,7 @@ lint: setup
 
 # Retrain the bundled default model on every speaker of RAVDESS and EMO-DB with the default
 # recipe, then measure that recipe across speakers and corpora for its model card: 5-fold
-# leave-speakers-out over both corpora and leave-one-corpus-out both ways (about 80 minutes on
+# leave-speakers-out over both corpora and leave-one-corpus-out both ways (about 65 minutes on
 # 2 CPU cores, most of it the cross-validation).
 RAVDESS ?= ../shared/data/ravdess-speech-actors01-20
 EMODB ?= ../shared/data/emodb/wav

@@ -17,7 +17,6 @@ import argparse
 import json
 import shutil
 from collections.abc import Sequence
-from contextlib import nullcontext
 from pathlib import Path
 
 from edge_ser import quiet
@@ -159,10 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.run_dir is None and args.export is None:
         parser.error("give RUN_DIR, --export EXPORT_DIR or both")
-    verbose = quiet.verbose_from_env()
-    if not verbose:
-        quiet.silence_third_party()
-    with nullcontext() if verbose else quiet.native_stderr_dropped():
+    with quiet.third_party_quieted(quiet.verbose_from_env()):
         if args.run_dir is not None:
             cross_validation = load_cross_validation(args.cv) if args.cv else None
             promote(

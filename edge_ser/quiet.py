@@ -73,3 +73,14 @@ def native_stderr_dropped() -> Iterator[None]:
         sys.stderr = original
         os.dup2(saved, 2)
         os.close(saved)
+
+
+@contextmanager
+def third_party_quieted(verbose: bool) -> Iterator[None]:
+    """``silence_third_party`` and ``native_stderr_dropped`` unless ``verbose``."""
+    if verbose:
+        yield
+        return
+    silence_third_party()
+    with native_stderr_dropped():
+        yield

@@ -14,7 +14,6 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from contextlib import nullcontext
 from typing import NoReturn
 
 import edge_ser
@@ -92,11 +91,8 @@ def fail(message: str, exit_code: int = EXIT_BAD_INPUT) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``edge-ser`` console script."""
     args = build_parser().parse_args(argv)
-    verbose = args.verbose or quiet.verbose_from_env()
-    if not verbose:
-        quiet.silence_third_party()
     try:
-        with nullcontext() if verbose else quiet.native_stderr_dropped():
+        with quiet.third_party_quieted(args.verbose or quiet.verbose_from_env()):
             return int(args._run(args) or EXIT_OK)
     except EdgeSerError as exc:
         if isinstance(exc, CheckFailed) and exc.report:  # where the check failed, then why

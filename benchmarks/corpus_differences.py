@@ -35,7 +35,7 @@ from cross_corpus import DEFAULT_EMODB, DEFAULT_RAVDESS  # noqa: E402
 from edge_ser.bench.output import benchmark_main  # noqa: E402
 from edge_ser.features import FeatureCache  # noqa: E402
 from edge_ser.reference_preprocess import mel_band_edges, params  # noqa: E402
-from edge_ser.train import load_labelled_clips  # noqa: E402
+from edge_ser.train import frame_levels_db, load_labelled_clips  # noqa: E402
 
 FRAME_S = params.HOP_LENGTH_SAMPLES / params.SAMPLE_RATE
 ACTIVE_DB = 30.0
@@ -54,7 +54,7 @@ MEASURES = {
 
 def clip_measures(log_mel: np.ndarray, octaves: np.ndarray) -> dict[str, float]:
     """``MEASURES`` of one clip's ``(frames, 64)`` log-mel."""
-    level = DB_PER_NEPER * np.log(np.maximum(np.exp(log_mel) - params.LOG_OFFSET, 1e-9).sum(1))
+    level = frame_levels_db(log_mel)
     active = level > level.max() - ACTIVE_DB
     first, last = np.flatnonzero(active)[[0, -1]]
     patches = [

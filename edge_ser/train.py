@@ -211,11 +211,15 @@ def present_labels(clips: Sequence) -> tuple[str, ...]:
     return tuple(label for label in CANONICAL_LABELS if label in found)
 
 
+def frame_levels_db(log_mel: np.ndarray) -> np.ndarray:
+    """Each frame's level in dB: its summed mel magnitude (the log-mel's offset removed)."""
+    return 20 * np.log10(np.maximum(np.exp(log_mel) - params.LOG_OFFSET, 1e-9).sum(axis=1))
+
+
 def trim_silence(log_mel: np.ndarray, below_peak_db: float) -> np.ndarray:
     """The log-mel from its first to its last frame within ``below_peak_db`` of its loudest
-    frame (level: summed mel magnitude), kept at least one patch long where the clip is."""
-    magnitude = np.maximum(np.exp(log_mel) - params.LOG_OFFSET, 1e-9).sum(axis=1)
-    level_db = 20 * np.log10(magnitude)
+    frame (``frame_levels_db``), kept at least one patch long where the clip is."""
+    level_db = frame_levels_db(log_mel)
     active = np.flatnonzero(level_db > level_db.max() - below_peak_db)
     first, last = int(active[0]), int(active[-1]) + 1
     missing = params.PATCH_FRAMES - (last - first)

@@ -55,6 +55,7 @@ from edge_ser.labels import CANONICAL_LABELS  # noqa: E402
 from edge_ser.train import (  # noqa: E402
     LabelledClips,
     TrainConfig,
+    corpus_sizes,
     load_labelled_clips,
     present_labels,
     recipe_text,
@@ -237,13 +238,12 @@ def run_benchmark(args: argparse.Namespace) -> dict:
                         f"{report['restricted']['uar']:.3f}"
                         + (f", collapse {report['collapse']}" if report["collapse"] else "")
                     )
+    sizes = corpus_sizes(data)
     summary = {
         "ravdess": str(args.ravdess),
         "emodb": str(args.emodb),
-        "n_clips": {name: sum(c.corpus == name for c in data.clips) for name in data.corpora},
-        "n_speakers": {
-            name: len({c.speaker for c in data.clips if c.corpus == name}) for name in data.corpora
-        },
+        "n_clips": {name: size["clips"] for name, size in sizes.items()},
+        "n_speakers": {name: size["speakers"] for name, size in sizes.items()},
         "corpus_labels": {name: list(labels) for name, labels in data.corpus_labels.items()},
         "n_skipped": len(skipped),
         "protocols": args.protocols,

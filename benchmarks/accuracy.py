@@ -53,7 +53,7 @@ from edge_ser import audio, corpora  # noqa: E402
 from edge_ser.bench.output import benchmark_main
 from edge_ser.features import FeatureCache
 from edge_ser.metrics import Scores, score
-from edge_ser.reference_preprocess import params
+from edge_ser.reference_preprocess import params, quiet_windows
 from edge_ser.train import (
     CALIBRATION_PATCHES,
     LabelledClips,
@@ -81,6 +81,8 @@ SVM_SEARCH_FOLDS = 4  # leave-speakers-out folds of the grid search inside the t
 METRICS = ("accuracy", "uar", "macro_f1")
 # The edge-ser method reports two rows: the float model and its int8 conversion.
 FLOAT_ROW, INT8_ROW = "edge-ser CNN, float32 Keras", "edge-ser CNN, int8 TFLite"
+# The same model's clips under the silence rule before silent ends counted (level only).
+LEVEL_RULE = ", level-only silence rule"
 
 
 def log(line: str) -> None:
@@ -264,9 +266,13 @@ def edge_ser_cnn(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[s
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model_int8.tflite"
         path.write_bytes(to_int8_tflite(model, calibration))
-        int8_probs = predict_clips(LiteRTRuntime(path, data.labels), test.log_mels)
-    float_probs = predict_clips(KerasRuntime(model, data.labels), test.log_mels)
-    return {FLOAT_ROW: float_probs, INT8_ROW: int8_probs}
+        int8 = LiteRTRuntime(path, data.labels)
+        rows = {INT8_ROW: predict_clips(int8, test.log_mels)}
+        rows[INT8_ROW + LEVEL_RULE] = predict_clips(int8, test.log_mels, quiet_windows)
+    keras_runtime = KerasRuntime(model, data.labels)
+    rows[FLOAT_ROW] = predict_clips(keras_runtime, test.log_mels)
+    rows[FLOAT_ROW + LEVEL_RULE] = predict_clips(keras_runtime, test.log_mels, quiet_windows)
+    return rows
 
 
 def class_scores(decision: np.ndarray) -> np.ndarray:
@@ -285,7 +291,8 @@ METHODS: dict[str, tuple[Method, bool]] = {  # name -> (method, needs the classi
 }
 DEFAULT_METHODS = ("mfcc-svm", "summary-mlp", "mfcc-conv1d", "edge-ser")
 LIBROSA_METHODS = {"mfcc-svm", "summary-mlp", "mfcc-conv1d"}
-METHOD_OF_ROW = {FLOAT_ROW: "edge-ser", INT8_ROW: "edge-ser"}  # other rows: row = method
+EDGE_SER_ROWS = (FLOAT_ROW, INT8_ROW, FLOAT_ROW + LEVEL_RULE, INT8_ROW + LEVEL_RULE)
+METHOD_OF_ROW = dict.fromkeys(EDGE_SER_ROWS, "edge-ser")  # other rows: row = method
 DESCRIPTIONS = {
     "mfcc-svm": "40 MFCC means + SVM (RBF, standardised)",
     "summary-mlp": "26 summary features + MLP (300 hidden)",
@@ -293,6 +300,8 @@ DESCRIPTIONS = {
     "egemaps-svm": "eGeMAPSv02 functionals (openSMILE) + linear SVM (standardised)",
     FLOAT_ROW: "edge-ser CNN on log-mel patches, float32 Keras",
     INT8_ROW: "the same model as full-integer int8 TFLite (LiteRT)",
+    FLOAT_ROW + LEVEL_RULE: "float32, silent ends counted (level-only silence rule)",
+    INT8_ROW + LEVEL_RULE: "int8, silent ends counted (level-only silence rule)",
 }
 
 

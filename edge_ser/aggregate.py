@@ -3,37 +3,44 @@
 A clip's probabilities are the arithmetic mean of the probabilities of its patches that are
 not silence (patches taken with ``reference_preprocess`` framing, hop 48 frames; silence as
 ``reference_preprocess.silence`` defines it: a patch whose mean log-mel is more than
-``SILENCE_LEVEL_DROP`` below the loudest patch's). ``evaluate``, ``predict``, ``verify``, the
-streaming recognizer and the sample apps all use this rule.
+``SILENCE_LEVEL_DROP`` below the loudest patch's, or one whose first or last 0.24 s holds no
+frame within ``SPEECH_FRAME_DROP_DB`` of the loudest frame). ``evaluate``, ``predict``,
+``verify``, the streaming recognizer and the sample apps all use this rule.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from edge_ser.reference_preprocess import SILENCE_LEVEL_DROP, silent_windows
+from edge_ser.reference_preprocess import (
+    SILENCE_LEVEL_DROP,
+    SPEECH_EDGE_FRAMES,
+    SPEECH_FRAME_DROP_DB,
+)
 
 AGGREGATION_RULE = (
     "mean of the probabilities of the patches that are not silence (silence: mean log-mel "
-    f"more than {SILENCE_LEVEL_DROP:g} below the loudest patch's)"
+    f"more than {SILENCE_LEVEL_DROP:g} below the loudest patch's, or the first or last "
+    f"{SPEECH_EDGE_FRAMES} frames all more than {SPEECH_FRAME_DROP_DB:g} dB below the loudest "
+    "frame)"
 )
 
 
 def clip_probabilities(
-    patch_probabilities: np.ndarray, levels: np.ndarray | None = None
+    patch_probabilities: np.ndarray, silent: np.ndarray | None = None
 ) -> np.ndarray:
     """Average ``(n_patches, n_labels)`` probabilities into one ``(n_labels,)`` vector.
 
-    ``levels`` (``reference_preprocess.window_levels`` of the patches) leaves the silent
+    ``silent`` (``reference_preprocess.silent_windows`` of the patches' levels) leaves those
     patches out; without it every patch counts.
     """
     probs = np.asarray(patch_probabilities, dtype=np.float32)
     if probs.ndim != 2 or probs.shape[0] == 0:
         raise ValueError(f"expected (n_patches >= 1, n_labels) probabilities, got {probs.shape}")
-    if levels is not None:
-        if len(levels) != len(probs):
-            raise ValueError(f"{len(levels)} levels for {len(probs)} patches")
-        probs = probs[~silent_windows(levels)]
+    if silent is not None:
+        if len(silent) != len(probs):
+            raise ValueError(f"{len(silent)} silence flags for {len(probs)} patches")
+        probs = probs[~np.asarray(silent, dtype=bool)]
     return probs.mean(axis=0)
 
 

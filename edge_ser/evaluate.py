@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,20 +13,28 @@ from edge_ser.aggregate import clip_probabilities, split_by_counts
 from edge_ser.errors import DataError
 from edge_ser.features import FeatureCache, clip_patches
 from edge_ser.metrics import clip_report
-from edge_ser.reference_preprocess import window_levels
+from edge_ser.reference_preprocess import WindowLevels, silent_windows, window_levels
 from edge_ser.runtimes.base import Runtime
 
 
-def predict_clips(runtime: Runtime, log_mels: Sequence[np.ndarray]) -> np.ndarray:
+def predict_clips(
+    runtime: Runtime,
+    log_mels: Sequence[np.ndarray],
+    silence_rule: Callable[[WindowLevels], np.ndarray] = silent_windows,
+) -> np.ndarray:
     """``(n_clips, n_labels)`` clip probabilities: every hop-48 patch, then the mean per clip
-    of the patches that are not silence (``edge_ser.aggregate``)."""
+    of the patches that are not silence (``edge_ser.aggregate``; ``silence_rule`` another
+    rule, for comparisons)."""
     per_clip = [clip_patches(log_mel) for log_mel in log_mels]
     if not per_clip:
         return np.zeros((0, len(runtime.labels)), dtype=np.float32)
     probs = runtime.predict_patches(np.concatenate(per_clip))
     groups = split_by_counts(probs, [len(p) for p in per_clip])
     return np.stack(
-        [clip_probabilities(g, window_levels(p)) for g, p in zip(groups, per_clip, strict=True)]
+        [
+            clip_probabilities(g, silence_rule(window_levels(p)))
+            for g, p in zip(groups, per_clip, strict=True)
+        ]
     )
 
 

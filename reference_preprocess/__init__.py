@@ -35,9 +35,17 @@ from edge_ser.reference_preprocess.params import (
     PREPROCESSOR_VERSION,
     SAMPLE_RATE,
     SILENCE_LEVEL_DROP,
+    SPEECH_EDGE_FRAMES,
+    SPEECH_FRAME_DROP_DB,
     WINDOW_LENGTH_SAMPLES,
 )
-from edge_ser.reference_preprocess.silence import silent_windows, window_levels
+from edge_ser.reference_preprocess.silence import (
+    WindowLevels,
+    frame_levels_db,
+    quiet_windows,
+    silent_windows,
+    window_levels,
+)
 
 __all__ = [
     "FFT_LENGTH",
@@ -56,7 +64,12 @@ __all__ = [
     "PREPROCESSOR_VERSION",
     "SAMPLE_RATE",
     "SILENCE_LEVEL_DROP",
+    "SPEECH_EDGE_FRAMES",
+    "SPEECH_FRAME_DROP_DB",
     "WINDOW_LENGTH_SAMPLES",
+    "WindowLevels",
+    "frame_levels_db",
+    "quiet_windows",
     "frame_waveform",
     "hertz_to_mel",
     "mel_band_edges",

@@ -40,5 +40,11 @@ PATCH_HOP_SAMPLES = PATCH_HOP_FRAMES * HOP_LENGTH_SAMPLES
 # patch, is more than this below the loudest window's level is silence (natural-log units;
 # 2.0 is a factor e^2 = 7.4 in geometric-mean mel energy, about 8.7 dB).
 SILENCE_LEVEL_DROP = 2.0
+# Silent ends: a frame's level is 20 log10 of the sum of its mel magnitudes (dB); a window
+# whose first or last SPEECH_EDGE_FRAMES frames (0.24 s) all lie more than
+# SPEECH_FRAME_DROP_DB below the loudest frame is silence too: it holds the start or the end
+# of an utterance, not speech throughout.
+SPEECH_EDGE_FRAMES = 24
+SPEECH_FRAME_DROP_DB = 30.0
 # Version of this spec; bump whenever any number or step above changes.
 PREPROCESSOR_VERSION = "1"

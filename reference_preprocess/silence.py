@@ -1,43 +1,86 @@
 """Silent windows: which windows of a clip are silence (SPEC.md, "Silent windows").
 
 A window's *level* is the mean of its log-mel patch. A window is silence when its level is
-more than ``SILENCE_LEVEL_DROP`` below the level of the clip's loudest window, so the loudest
-window never is and a clip always keeps at least one window. Silent windows are marked as
-such and left out of the clip's mean of window probabilities (``edge_ser.aggregate``).
+more than ``SILENCE_LEVEL_DROP`` below the level of the clip's loudest window, or when one of
+its ends (its first or last ``SPEECH_EDGE_FRAMES`` frames) holds no frame within
+``SPEECH_FRAME_DROP_DB`` of the clip's loudest frame: such a window is the start or the end of
+an utterance, mostly silence. Silent windows are marked as such and left out of the clip's
+mean of window probabilities (``edge_ser.aggregate``). A clip keeps at least its loudest
+window: where the ends rule would leave nothing, only the level rule applies.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from edge_ser.reference_preprocess.params import SILENCE_LEVEL_DROP
+from edge_ser.reference_preprocess.params import (
+    LOG_OFFSET,
+    SILENCE_LEVEL_DROP,
+    SPEECH_EDGE_FRAMES,
+    SPEECH_FRAME_DROP_DB,
+)
 
 
-def window_levels(patches: np.ndarray) -> np.ndarray:
-    """The level of each window: the mean of its patch, summed in float64.
+class WindowLevels(NamedTuple):
+    """What the silence rule reads from each window, all ``(n,)`` float64."""
+
+    mean: np.ndarray  # the mean of the window's log-mel patch (natural-log units)
+    ends_db: np.ndarray  # the quieter end's loudest frame (frame_levels_db)
+    peak_db: np.ndarray  # the window's loudest frame
+
+
+def frame_levels_db(log_mel: np.ndarray) -> np.ndarray:
+    """Each frame's level in dB: 20 log10 of its summed mel magnitudes (the log offset removed).
+
+    ``log_mel``: ``(..., frames, 64)``; returns ``(..., frames)`` float64.
+    """
+    magnitudes = np.exp(np.asarray(log_mel, dtype=np.float64)) - LOG_OFFSET
+    return 20 * np.log10(np.maximum(magnitudes.sum(axis=-1), 1e-9))
+
+
+def window_levels(patches: np.ndarray) -> WindowLevels:
+    """The levels of each window (``WindowLevels``).
 
     Parameters
     ----------
     patches : numpy.ndarray
         Shape ``(n, 96, 64)`` or ``(n, 96, 64, 1)``: log-mel patches.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(n,)``, float64.
     """
     patches = np.asarray(patches)
-    values = patches.reshape(len(patches), int(np.prod(patches.shape[1:])))
-    return values.mean(axis=1, dtype=np.float64)
+    patches = patches.reshape(patches.shape[:3])
+    frames_db = frame_levels_db(patches)
+    first = frames_db[:, :SPEECH_EDGE_FRAMES].max(axis=1, initial=-np.inf)
+    last = frames_db[:, -SPEECH_EDGE_FRAMES:].max(axis=1, initial=-np.inf)
+    return WindowLevels(
+        mean=patches.reshape(len(patches), -1).mean(axis=1, dtype=np.float64),
+        ends_db=np.minimum(first, last),
+        peak_db=frames_db.max(axis=1, initial=-np.inf),
+    )
 
 
-def silent_windows(levels: np.ndarray, loudest: float | None = None) -> np.ndarray:
-    """``(n,)`` booleans: which windows of ``levels`` are silence.
+def silent_windows(
+    levels: WindowLevels, loudest: tuple[float, float] | None = None
+) -> np.ndarray:
+    """``(n,)`` booleans: which windows are silence.
 
-    ``loudest`` is the level of the clip's loudest window; by default the largest of
-    ``levels`` (a live stream passes the loudest level heard so far).
+    ``loudest``: the loudest window's mean and the loudest frame's dB heard so far (a live
+    stream); by default the clip's own, and then at least the loudest window is kept.
     """
-    levels = np.asarray(levels, dtype=np.float64)
-    if loudest is None:
-        loudest = levels.max(initial=-np.inf)
-    return levels < loudest - SILENCE_LEVEL_DROP
+    mean = np.asarray(levels.mean, dtype=np.float64)
+    ends_db = np.asarray(levels.ends_db, dtype=np.float64)
+    whole_clip = loudest is None
+    if whole_clip:
+        loudest = (mean.max(initial=-np.inf), np.max(levels.peak_db, initial=-np.inf))
+    quiet = mean < loudest[0] - SILENCE_LEVEL_DROP
+    silent = quiet | (ends_db < loudest[1] - SPEECH_FRAME_DROP_DB)
+    if whole_clip and silent.all():
+        return quiet
+    return silent
+
+
+def quiet_windows(levels: WindowLevels, loudest: float | None = None) -> np.ndarray:
+    """The level rule alone (the rule before silent ends counted; kept for comparisons)."""
+    mean = np.asarray(levels.mean, dtype=np.float64)
+    return mean < (mean.max(initial=-np.inf) if loudest is None else loudest) - SILENCE_LEVEL_DROP

@@ -34,8 +34,8 @@ from cross_corpus import DEFAULT_EMODB, DEFAULT_RAVDESS  # noqa: E402
 
 from edge_ser.bench.output import benchmark_main  # noqa: E402
 from edge_ser.features import FeatureCache  # noqa: E402
-from edge_ser.reference_preprocess import mel_band_edges, params  # noqa: E402
-from edge_ser.train import frame_levels_db, load_labelled_clips  # noqa: E402
+from edge_ser.reference_preprocess import frame_levels_db, mel_band_edges, params  # noqa: E402
+from edge_ser.train import load_labelled_clips  # noqa: E402
 
 FRAME_S = params.HOP_LENGTH_SAMPLES / params.SAMPLE_RATE
 ACTIVE_DB = 30.0

@@ -31,7 +31,7 @@ from edge_ser.bench.output import benchmark_main
 from edge_ser.errors import EdgeSerError
 from edge_ser.metrics import score
 from edge_ser.recognizer import input_levels
-from edge_ser.reference_preprocess import params
+from edge_ser.reference_preprocess import params, silent_windows
 from edge_ser.runtimes import mediapipe_runtime
 from edge_ser.runtimes.litert_runtime import LiteRTRuntime
 from edge_ser.windows import waveform_windows
@@ -56,7 +56,8 @@ def _model_rows(path: Path, labels: tuple[str, ...], clips: list, waveforms: lis
         windows += len(ours)
         whole = mediapipe.classify_clip(waveform)
         mediapipe_windows += len(whole)
-        edge_ser_labels.append(int(clip_probabilities(ours, input_levels(inputs)).argmax()))
+        clip = clip_probabilities(ours, silent_windows(input_levels(inputs)))
+        edge_ser_labels.append(int(clip.argmax()))
         mediapipe_labels.append(int(whole.mean(0).argmax()))
     mediapipe.close()
     targets = [labels.index(clip.label) for clip in clips]

@@ -1,8 +1,9 @@
 """Clip accuracy with and without the silent-window rule (reference_preprocess/SPEC.md).
 
-Scores the bundled int8 model on each corpus twice: clip = mean of all windows, and clip =
-mean of the windows that are not silence, for ``SILENCE_LEVEL_DROP`` and a few other drops
-(the sweep shows how sensitive the choice is). Features come from the feature cache.
+Scores the bundled int8 model on each corpus: clip = mean of all windows; clip = mean of the
+windows the level rule alone keeps, for ``SILENCE_LEVEL_DROP`` and a few other drops (the
+sweep shows how sensitive the choice is); and clip = mean of the windows the whole rule (level
+and silent ends) keeps. Features come from the feature cache.
 
     python benchmarks/silence.py ravdess=../shared/data/ravdess-speech-actors01-20:17,18,19,20 \\
         emodb=../shared/data/emodb --json benchmarks/silence.json
@@ -21,7 +22,7 @@ from edge_ser.aggregate import clip_probabilities
 from edge_ser.features import FeatureCache, clip_patches
 from edge_ser.metrics import score
 from edge_ser.recognizer import Recognizer
-from edge_ser.reference_preprocess import SILENCE_LEVEL_DROP, window_levels
+from edge_ser.reference_preprocess import SILENCE_LEVEL_DROP, silent_windows, window_levels
 
 DROPS = (1.0, 1.5, SILENCE_LEVEL_DROP, 2.5, 3.0, 4.0)
 
@@ -41,12 +42,16 @@ def corpus_windows(recognizer: Recognizer, data_dir: Path, actors: set[str] | No
     return rows
 
 
-def scores(rows: dict, labels: tuple[str, ...], drop: float | None) -> dict:
-    """Clip accuracy and UAR with the rule at ``drop`` (``None``: every window counts)."""
+def scores(rows: dict, labels: tuple[str, ...], drop: float | str | None) -> dict:
+    """Clip accuracy and UAR with the level rule at ``drop`` (``None``: every window counts;
+    ``"rule"``: the whole rule, ``silent_windows``)."""
     predicted = []
     silent = 0
     for probs, levels in zip(rows["probs"], rows["levels"], strict=True):
-        kept = None if drop is None else levels >= levels.max() - drop
+        if drop == "rule":
+            kept = ~silent_windows(levels)
+        else:
+            kept = None if drop is None else levels.mean >= levels.mean.max() - drop
         silent += 0 if kept is None else int((~kept).sum())
         predicted.append(clip_probabilities(probs if kept is None else probs[kept]).argmax())
     result = score(np.array(rows["targets"]), np.array(predicted), labels)
@@ -73,6 +78,7 @@ def main() -> None:
         results = {"all windows": scores(rows, recognizer.labels, None)}
         for drop in DROPS:
             results[f"drop {drop:g}"] = scores(rows, recognizer.labels, drop)
+        results["the rule"] = scores(rows, recognizer.labels, "rule")
         report["corpora"][name] = {"clips": len(rows["targets"]), "results": results}
         for row, r in results.items():
             print(

@@ -41,6 +41,7 @@ from edge_ser.artifacts import layout
 from edge_ser.artifacts.formats import FILENAME_FORMATS, WAVEFORM_INPUT
 from edge_ser.errors import ModelError
 from edge_ser.reference_preprocess import (
+    WindowLevels,
     frame_waveform,
     log_mel_to_patches,
     params,
@@ -280,7 +281,7 @@ class Stream:
     def _reset(self) -> None:
         self._framer = self.recognizer._framer(self.hop_frames)
         self._recent: deque[np.ndarray] = deque(maxlen=self.smoothing)
-        self._loudest = -np.inf  # level of the loudest window so far
+        self._loudest = (-np.inf, -np.inf)  # loudest window level and frame peak so far
 
     @property
     def buffered_values(self) -> int:
@@ -311,17 +312,22 @@ class Stream:
         return windows
 
     def _windows(self, first: int, patches: np.ndarray) -> list[WindowResult]:
-        """Windows are silence against the loudest window heard so far; silent windows do not
-        enter the smoothing (they show the mean of the recent windows that are not)."""
+        """Windows are silence against the loudest window and frame heard so far; silent windows
+        do not enter the smoothing (they show the mean of the recent windows that are not)."""
         results = []
         probabilities = self.recognizer._predict_patches(patches)
         levels = input_levels(patches)
-        for offset, (probs, level) in enumerate(zip(probabilities, levels, strict=True)):
-            self._loudest = max(self._loudest, level)
-            silence = bool(silent_windows([level], self._loudest)[0])
+        for offset, probs in enumerate(probabilities):
+            level = WindowLevels(*(values[offset : offset + 1] for values in levels))
+            self._loudest = (
+                max(self._loudest[0], float(level.mean[0])),
+                max(self._loudest[1], float(level.peak_db[0])),
+            )
+            silence = bool(silent_windows(level, self._loudest)[0])
             if not silence:
                 self._recent.append(probs)
-            smoothed = clip_probabilities(np.stack(self._recent))
+            # Before any window that is not silence, a window shows its own probabilities.
+            smoothed = clip_probabilities(np.stack(self._recent)) if self._recent else probs
             index = first + offset
             results.append(self.recognizer._window(index, smoothed, self.hop_frames, silence))
         return results
@@ -455,9 +461,9 @@ class Recognizer:
         tail, padded = framer.finish()
         window_probs.append(self._predict_patches(tail))
         levels.append(input_levels(tail))
-        probs, level = np.concatenate(window_probs), np.concatenate(levels)
-        label, clip_probs = self._labelled(clip_probabilities(probs, level))
-        silent = silent_windows(level)
+        probs = np.concatenate(window_probs)
+        silent = silent_windows(WindowLevels(*map(np.concatenate, zip(*levels, strict=True))))
+        label, clip_probs = self._labelled(clip_probabilities(probs, silent))
         windows = [
             self._window(i, p, hop_frames, bool(s))
             for i, (p, s) in enumerate(zip(probs, silent, strict=True))
@@ -465,7 +471,7 @@ class Recognizer:
         return ClipResult(label, clip_probs, windows, duration_s, padded, path)
 
 
-def input_levels(inputs: np.ndarray) -> np.ndarray:
+def input_levels(inputs: np.ndarray) -> WindowLevels:
     """The silence-rule level of each model input: of a log-mel patch, or of a raw window's
     reference log-mel (waveform-in models; ``reference_preprocess/SPEC.md``)."""
     if inputs.ndim == 2 and inputs.shape[1] == params.MIN_SAMPLES:

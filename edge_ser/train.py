@@ -52,7 +52,7 @@ from edge_ser.model import (
     restricted_accuracy,
     save_for_inference,
 )
-from edge_ser.reference_preprocess import params
+from edge_ser.reference_preprocess import frame_levels_db, params
 from edge_ser.runtimes.keras_runtime import KerasRuntime
 
 CALIBRATION_PATCHES = 128  # int8 calibration, from training speakers
@@ -209,11 +209,6 @@ def present_labels(clips: Sequence) -> tuple[str, ...]:
     """The canonical labels that ``clips`` have, in canonical order."""
     found = {clip.label for clip in clips}
     return tuple(label for label in CANONICAL_LABELS if label in found)
-
-
-def frame_levels_db(log_mel: np.ndarray) -> np.ndarray:
-    """Each frame's level in dB: its summed mel magnitude (the log-mel's offset removed)."""
-    return 20 * np.log10(np.maximum(np.exp(log_mel) - params.LOG_OFFSET, 1e-9).sum(axis=1))
 
 
 def trim_silence(log_mel: np.ndarray, below_peak_db: float) -> np.ndarray:

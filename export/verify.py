@@ -69,7 +69,7 @@ from edge_ser.export.golden import (
 from edge_ser.features import FeatureCache
 from edge_ser.labels import LabelSet
 from edge_ser.recognizer import input_levels
-from edge_ser.reference_preprocess import params, waveform_to_log_mel
+from edge_ser.reference_preprocess import params, silent_windows, waveform_to_log_mel
 from edge_ser.runtimes import mediapipe_runtime
 from edge_ser.runtimes.open_model import open_model
 from edge_ser.windows import synthesize_windows, waveform_windows
@@ -140,8 +140,8 @@ def _clip_window_probabilities(runtime, paths: Iterable[Path]) -> np.ndarray:
     rows = []
     for path in paths:
         windows = waveform_windows(audio.load(path, target_sr=params.SAMPLE_RATE))
-        levels = input_levels(windows)
-        rows.append(clip_probabilities(runtime.predict_patches(windows), levels))
+        silent = silent_windows(input_levels(windows))
+        rows.append(clip_probabilities(runtime.predict_patches(windows), silent))
     return np.stack(rows) if rows else np.zeros((0, len(runtime.labels)), np.float32)
 
 

@@ -17,6 +17,8 @@ import numpy as np
 
 from edge_ser.reference_preprocess.params import (
     LOG_OFFSET,
+    NUM_MEL_BANDS,
+    PATCH_FRAMES,
     SILENCE_LEVEL_DROP,
     SPEECH_EDGE_FRAMES,
     SPEECH_FRAME_DROP_DB,
@@ -48,21 +50,18 @@ def window_levels(patches: np.ndarray) -> WindowLevels:
     patches : numpy.ndarray
         Shape ``(n, 96, 64)`` or ``(n, 96, 64, 1)``: log-mel patches.
     """
-    patches = np.asarray(patches)
-    patches = patches.reshape(patches.shape[:3])
+    patches = np.asarray(patches).reshape(len(patches), PATCH_FRAMES, NUM_MEL_BANDS)
     frames_db = frame_levels_db(patches)
     first = frames_db[:, :SPEECH_EDGE_FRAMES].max(axis=1, initial=-np.inf)
     last = frames_db[:, -SPEECH_EDGE_FRAMES:].max(axis=1, initial=-np.inf)
     return WindowLevels(
-        mean=patches.reshape(len(patches), -1).mean(axis=1, dtype=np.float64),
+        mean=patches.mean(axis=(1, 2), dtype=np.float64),
         ends_db=np.minimum(first, last),
         peak_db=frames_db.max(axis=1, initial=-np.inf),
     )
 
 
-def silent_windows(
-    levels: WindowLevels, loudest: tuple[float, float] | None = None
-) -> np.ndarray:
+def silent_windows(levels: WindowLevels, loudest: tuple[float, float] | None = None) -> np.ndarray:
     """``(n,)`` booleans: which windows are silence.
 
     ``loudest``: the loudest window's mean and the loudest frame's dB heard so far (a live

@@ -19,8 +19,9 @@ TIMELINE_HINT_WINDOWS = 20
 EPILOG = """\
 Windows: window i covers [i * HOP, i * HOP + 0.975 s) of the audio resampled to 16 kHz; the
 clip's probabilities are the mean of its windows' that are not silence. A window is silence
-when its mean log-mel is more than 2.0 (about 8.7 dB) below the loudest window's; --timeline
-labels it `silence`. The default hop, 0.48 s (48 frames of
+when its mean log-mel is more than 2.0 (about 8.7 dB) below the loudest window's, or when its
+first or last 0.24 s holds no frame within 30 dB of the loudest frame; --timeline labels it
+`silence`. The default hop, 0.48 s (48 frames of
 10 ms), is what `edge-ser evaluate` uses; --window-hop takes any multiple of 0.01 s (a hop
 above 0.96 s leaves gaps between windows). Audio shorter than one window is zero-padded to
 one window and reported as padded. An unreadable file prints `error: FILE: REASON` on stderr;

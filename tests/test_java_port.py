@@ -2,8 +2,10 @@
 
 Compiles ``LogMelFrontend.java`` + ``GoldenCheck.java`` and runs GoldenCheck on the reference
 golden vectors, then on corrupted copies to prove the check can fail. The int8 quantizer is
-compared with the manifest rule computed in NumPy, and the Gradle project's JUnit tests run too
-when a JUnit 4 jar is available locally.
+compared with the manifest rule computed in NumPy, the silence rule (``SilenceRule.java``: each
+window's mean, ends and peak levels, the clip's silent windows with the fallback, the live rule)
+with ``edge_ser.reference_preprocess.silence`` on real patches, and the Gradle project's JUnit
+tests run too when a JUnit 4 jar is available locally.
 """
 
 from __future__ import annotations
@@ -14,10 +16,23 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
 
+from edge_ser.aggregate import clip_probabilities
+from edge_ser.audio import load
+from edge_ser.reference_preprocess import (
+    MIN_SAMPLES,
+    SILENCE_LEVEL_DROP,
+    SPEECH_FRAME_DROP_DB,
+    WindowLevels,
+    quiet_windows,
+    silent_windows,
+    waveform_to_patches,
+    window_levels,
+)
 from edge_ser.reference_preprocess.make_golden import GOLDEN_DIR, INDEX_FILE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -240,17 +255,24 @@ public class SilenceProbe {
         float[] probs = GoldenCheck.readFloat32(Paths.get(args[1]));
         int n = Integer.parseInt(args[2]);
         int labels = probs.length / n;
-        double[] levels = new double[n];
+        SilenceRule.Levels[] levels = new SilenceRule.Levels[n];
         float[][] rows = new float[n][];
         int size = patches.length / n;
         for (int i = 0; i < n; i++) {
-            levels[i] = SilenceRule.level(Arrays.copyOfRange(patches, i * size, (i + 1) * size));
+            levels[i] = SilenceRule.levels(Arrays.copyOfRange(patches, i * size, (i + 1) * size));
             rows[i] = Arrays.copyOfRange(probs, i * labels, (i + 1) * labels);
         }
         StringBuilder text = new StringBuilder();
-        for (double level : levels) text.append(level).append(' ');
+        for (SilenceRule.Levels window : levels) text.append(window.level).append(' ');
+        text.append('\\n');
+        for (SilenceRule.Levels window : levels) text.append(window.endsDb).append(' ');
+        text.append('\\n');
+        for (SilenceRule.Levels window : levels) text.append(window.peakDb).append(' ');
         text.append('\\n');
         for (boolean silent : SilenceRule.silent(levels)) text.append(silent ? 1 : 0).append(' ');
+        text.append('\\n');
+        SilenceRule.Live live = new SilenceRule.Live();
+        for (SilenceRule.Levels w : levels) text.append(live.isSilent(w) ? 1 : 0).append(' ');
         text.append('\\n');
         for (float p : SilenceRule.clipProbabilities(rows, levels)) {
             text.append(Float.floatToRawIntBits(p)).append(' ');
@@ -259,35 +281,179 @@ public class SilenceProbe {
     }
 }
 """
+SILENCE_RULE = JAVA_DIR / "SilenceRule.java"
+# The ends rule in SilenceRule.java, which the mutant below leaves out.
+JAVA_ENDS_RULE = "window.endsDb < loudestPeakDb - LogMelFrontend.SPEECH_FRAME_DROP_DB"
+# A RAVDESS clip (actor 01, neutral) with long silence before and after the sentence: the ends
+# rule marks windows the level rule keeps.
+RAVDESS_SILENT_ENDS = "Actor_01/03-01-01-01-01-01-01.flac"
+# Actor 01, fearful, strong: windows silent by the level rule and by the ends rule.
+RAVDESS_BOTH_RULES = "Actor_01/03-01-06-02-01-01-01.flac"
 
 
-def test_silence_rule_port_matches_python(tmp_path: Path) -> None:
-    from edge_ser.aggregate import clip_probabilities
-    from edge_ser.reference_preprocess import silent_windows, waveform_to_patches, window_levels
+def _compile_silence_probe(out: Path, silence_rule: Path = SILENCE_RULE) -> Path:
+    (out / "SilenceProbe.java").write_text(SILENCE_PROBE)
+    others = [JAVA_DIR / n for n in ("GoldenCheck.java", "LogMelFrontend.java")]
+    _javac(out, [silence_rule, *others, out / "SilenceProbe.java"])
+    return out
 
-    (tmp_path / "SilenceProbe.java").write_text(SILENCE_PROBE)
-    names = ("SilenceRule.java", "GoldenCheck.java", "LogMelFrontend.java")
-    _javac(tmp_path, [JAVA_DIR / n for n in names] + [tmp_path / "SilenceProbe.java"])
+
+@pytest.fixture(scope="module")
+def silence_probe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _compile_silence_probe(tmp_path_factory.mktemp("silence_probe"))
+
+
+class JavaSilence(NamedTuple):
+    """What SilenceProbe prints for a clip's patches."""
+
+    mean: np.ndarray
+    ends_db: np.ndarray
+    peak_db: np.ndarray
+    silent: list[bool]
+    live_silent: list[bool]
+    clip_probabilities: np.ndarray
+
+
+def _java_silence(probe: Path, work: Path, patches: np.ndarray, probs: np.ndarray) -> JavaSilence:
+    patches.astype("<f4").tofile(work / "patches.f32")
+    probs.astype("<f4").tofile(work / "probs.f32")
+    subprocess.run(
+        ["java", "-cp", str(probe), "SilenceProbe"]
+        + [str(work / n) for n in ("patches.f32", "probs.f32")]
+        + [str(len(patches)), str(work / "out.txt")],
+        check=True,
+        timeout=60,
+    )
+    lines = (work / "out.txt").read_text().splitlines()
+    mean, ends_db, peak_db = (np.array(line.split(), float) for line in lines[:3])
+    silent, live_silent = ([bool(int(v)) for v in line.split()] for line in lines[3:5])
+    bits = np.array(lines[5].split(), np.int64).astype(np.uint32)
+    return JavaSilence(mean, ends_db, peak_db, silent, live_silent, bits.view(np.float32))
+
+
+def _python_live_silent(levels) -> list[bool]:
+    """The live rule: each window against the loudest level and peak heard so far."""
+    loudest = (-np.inf, -np.inf)
+    flags = []
+    for i in range(len(levels.mean)):
+        window = WindowLevels(*(np.asarray(values)[i : i + 1] for values in levels))
+        loudest = (max(loudest[0], window.mean[0]), max(loudest[1], window.peak_db[0]))
+        flags.append(bool(silent_windows(window, loudest)[0]))
+    return flags
+
+
+def _check_against_python(java: JavaSilence, patches: np.ndarray, probs: np.ndarray):
+    """Assert the Java port equals the Python rule on these patches; return Python's levels."""
+    levels = window_levels(patches)
+    silent = silent_windows(levels)
+    np.testing.assert_allclose(java.mean, levels.mean, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(java.ends_db, levels.ends_db, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(java.peak_db, levels.peak_db, rtol=0, atol=1e-6)
+    assert java.silent == silent.tolist()
+    assert java.live_silent == _python_live_silent(levels)
+    expected = clip_probabilities(probs, silent)
+    np.testing.assert_allclose(java.clip_probabilities, expected, atol=1e-6)
+    return levels
+
+
+def _probabilities(patches: np.ndarray) -> np.ndarray:
+    return np.random.default_rng(0).dirichlet(np.ones(8), len(patches)).astype(np.float32)
+
+
+def test_silence_rule_port_matches_python(silence_probe: Path, tmp_path: Path) -> None:
     # Golden speech, then silence, then a quiet copy of the speech: loud, silent and quiet windows.
     voice = np.fromfile(GOLDEN_DIR / "voice.wave.f32", dtype="<f4")
     wave = np.concatenate([voice, np.zeros(24000, np.float32), 0.02 * voice, voice])
     patches = waveform_to_patches(wave)
-    probs = np.random.default_rng(0).dirichlet(np.ones(8), len(patches)).astype(np.float32)
-    patches.astype("<f4").tofile(tmp_path / "patches.f32")
-    probs.astype("<f4").tofile(tmp_path / "probs.f32")
-    subprocess.run(
-        ["java", "-cp", str(tmp_path), "SilenceProbe"]
-        + [str(tmp_path / n) for n in ("patches.f32", "probs.f32")]
-        + [str(len(patches)), str(tmp_path / "out.txt")],
-        check=True,
-        timeout=60,
-    )
+    probs = _probabilities(patches)
 
-    levels_line, silent_line, probs_line = (tmp_path / "out.txt").read_text().splitlines()
+    java = _java_silence(silence_probe, tmp_path, patches, probs)
+
+    levels = _check_against_python(java, patches, probs)
+    assert 0 < sum(java.silent) < len(java.silent)  # both kinds of window are exercised
+    assert any(quiet_windows(levels))  # the level rule marks some windows
+    assert 0 < sum(java.live_silent) < len(java.live_silent)
+
+
+@pytest.mark.parametrize("clip", [RAVDESS_SILENT_ENDS, RAVDESS_BOTH_RULES])
+def test_silence_rule_port_matches_python_on_ravdess(
+    silence_probe: Path, tmp_path: Path, ravdess_dir: Path, clip: str
+) -> None:
+    patches = waveform_to_patches(load(ravdess_dir / clip))
+    probs = _probabilities(patches)
+
+    java = _java_silence(silence_probe, tmp_path, patches, probs)
+
+    levels = _check_against_python(java, patches, probs)
+    silent, quiet = np.array(java.silent), quiet_windows(levels)
+    assert (silent & ~quiet).any()  # the ends rule marks windows the level rule keeps
+    assert not silent.all()
+    if clip == RAVDESS_BOTH_RULES:
+        assert quiet.any()
+
+
+def test_silence_live_rule_port_remembers_the_loudest_peak(
+    silence_probe: Path, tmp_path: Path, ravdess_dir: Path
+) -> None:
+    # A stream: the clip, then the same clip 10 dB quieter.
+    clip = load(ravdess_dir / RAVDESS_SILENT_ENDS)
+    patches = waveform_to_patches(np.concatenate([clip, 0.3 * clip]))
+    probs = _probabilities(patches)
+
+    java = _java_silence(silence_probe, tmp_path, patches, probs)
+
+    levels = _check_against_python(java, patches, probs)
+    # Some windows are silence only against a louder frame heard before them: not quiet, and
+    # their ends within the drop of their own peak.
+    loudest = np.maximum.accumulate(levels.mean)
+    loudest_peak = np.maximum.accumulate(levels.peak_db)
+    by_earlier_peak = (
+        (levels.mean >= loudest - SILENCE_LEVEL_DROP)
+        & (levels.ends_db >= levels.peak_db - SPEECH_FRAME_DROP_DB)
+        & (levels.ends_db < loudest_peak - SPEECH_FRAME_DROP_DB)
+    )
+    assert np.array(java.live_silent)[by_earlier_peak].all()
+    assert by_earlier_peak.any()
+
+
+def test_silence_rule_port_keeps_a_clip_s_loudest_window(
+    silence_probe: Path, tmp_path: Path
+) -> None:
+    # A short word in the middle of one window of digital silence: the window's ends are far
+    # below its own peak, so both rules together would leave the clip nothing.
+    voice = np.fromfile(GOLDEN_DIR / "voice.wave.f32", dtype="<f4")
+    wave = np.zeros(MIN_SAMPLES, np.float32)
+    word = voice[: len(wave) // 3]
+    start = (len(wave) - len(word)) // 2
+    wave[start : start + len(word)] = word
+    patches = waveform_to_patches(wave)
+    probs = _probabilities(patches)
+
+    java = _java_silence(silence_probe, tmp_path, patches, probs)
+
+    levels = _check_against_python(java, patches, probs)
+    assert len(patches) == 1
+    assert levels.ends_db[0] < levels.peak_db[0] - SPEECH_FRAME_DROP_DB
+    assert java.silent == quiet_windows(levels).tolist() == [False]  # the level rule alone
+    assert java.live_silent == [True]  # a stream has no fallback
+
+
+def test_silence_rule_check_fails_without_the_ends_rule(tmp_path: Path, ravdess_dir: Path) -> None:
+    """A SilenceRule.java whose ends rule is gone fails the comparison on the RAVDESS clip."""
+    source = SILENCE_RULE.read_text()
+    assert source.count(JAVA_ENDS_RULE) == 1
+    mutant = tmp_path / "src" / SILENCE_RULE.name
+    mutant.parent.mkdir()
+    mutant.write_text(source.replace(JAVA_ENDS_RULE, "false"))
+    probe = _compile_silence_probe(tmp_path, mutant)
+    patches = waveform_to_patches(load(ravdess_dir / RAVDESS_SILENT_ENDS))
+    probs = _probabilities(patches)
+
+    java = _java_silence(probe, tmp_path, patches, probs)
+
     levels = window_levels(patches)
-    silent = silent_windows(levels)
-    assert 0 < silent.sum() < len(silent)  # both kinds of window are exercised
-    np.testing.assert_allclose(np.array(levels_line.split(), float), levels, rtol=0, atol=1e-9)
-    assert [bool(int(v)) for v in silent_line.split()] == silent.tolist()
-    java_probs = np.array(probs_line.split(), np.int64).astype(np.uint32).view(np.float32)
-    np.testing.assert_allclose(java_probs, clip_probabilities(probs, levels), atol=1e-6)
+    np.testing.assert_allclose(java.ends_db, levels.ends_db, rtol=0, atol=1e-6)
+    assert java.silent != silent_windows(levels).tolist()  # the comparison catches it
+    assert java.silent == quiet_windows(levels).tolist()
+    with pytest.raises(AssertionError):
+        _check_against_python(java, patches, probs)

@@ -30,8 +30,13 @@ SWIFT_FRONTEND = SWIFT_DIR / "LogMelFrontend.swift"
 KOTLIN_CLASSIFIER = JAVA_DIR / "EmotionClassifier.kt"
 SWIFT_CLASSIFIER = SWIFT_DIR / "EmotionClassifier.swift"
 
+JAVA_SILENCE_RULE = JAVA_DIR / "SilenceRule.java"
+SWIFT_SILENCE_RULE = SWIFT_DIR / "SilenceRule.swift"
+
 # Every constant of the spec, by the name params gives it.
 SPEC_CONSTANTS = sorted(name for name in vars(params) if name.isupper())
+# The constants of the silence rule (SPEC.md, "Silent windows (clip aggregation)").
+SILENCE_CONSTANTS = ("SILENCE_LEVEL_DROP", "SPEECH_EDGE_FRAMES", "SPEECH_FRAME_DROP_DB")
 # manifest.json "preprocessing" keys the apps check against their frontend.
 MANIFEST_PREPROCESSING_KEYS = {
     "sample_rate",
@@ -132,6 +137,29 @@ def test_frontend_constants_equal_params(frontend: Path) -> None:
         expected = getattr(params, name)
         assert type(ported[name]) is type(expected), name
         assert ported[name] == expected, name
+
+
+@pytest.mark.parametrize(
+    ("frontend", "rule"),
+    [(JAVA_FRONTEND, JAVA_SILENCE_RULE), (SWIFT_FRONTEND, SWIFT_SILENCE_RULE)],
+    ids=["java", "swift"],
+)
+def test_silence_rule_constants_equal_params(frontend: Path, rule: Path) -> None:
+    ported = _constants(frontend)
+    code = _code(rule)
+
+    for name in SILENCE_CONSTANTS:
+        expected = getattr(params, name)
+        assert name in ported, f"{frontend.name} lacks {name}"
+        assert type(ported[name]) is type(expected), name
+        assert ported[name] == expected, name
+        # The rule reads the frontend's constant, not a copy of its value.
+        assert f"LogMelFrontend.{name}" in code, f"{rule.name} does not use {name}"
+    # A frame's level removes the log offset in double precision, as frame_levels_db does, and
+    # floors the summed magnitudes at 1e-9 (-180 dB).
+    own = _constants(rule)
+    assert type(own["LOG_OFFSET"]) is float and own["LOG_OFFSET"] == params.LOG_OFFSET
+    assert own["MIN_FRAME_MAGNITUDE"] == 1e-9
 
 
 def test_android_names_and_shapes_match_layout() -> None:

@@ -67,9 +67,11 @@ final class LiveRecognizer: ObservableObject {
             try capture.start { [queue] samples in
                 queue.async {
                     window.push(samples) { samples in
-                        // Silent windows (SilenceRule) are shown as silence and not averaged.
-                        guard let level = try? classifier.level(samples) else { return }
-                        if silence.isSilent(level) {
+                        // Silent windows (SilenceRule: quiet against the loudest window so
+                        // far, or an end far below the loudest frame so far) are shown as
+                        // silence and not averaged.
+                        guard let levels = try? classifier.levels(samples) else { return }
+                        if silence.isSilent(levels) {
                             Task { @MainActor in self.showSilence() }
                             return
                         }

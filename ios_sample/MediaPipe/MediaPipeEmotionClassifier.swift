@@ -9,7 +9,9 @@ import MediaPipeTasksAudio
 ///
 /// Feed it the windows `SlidingWindow` hands out (15600 samples at 16 kHz, every 0.48 s) and
 /// smooth with `Smoother`, as with `EmotionClassifier`: on a whole recording MediaPipe would
-/// cut back-to-back windows instead. Not thread-safe.
+/// cut back-to-back windows instead. The silence rule still reads each window's log-mel: compute
+/// `SilenceRule.levels(_:)` with a `LogMelFrontend` on the same window and pass them to
+/// `SilenceRule.Live`. Not thread-safe.
 public final class MediaPipeEmotionClassifier {
     /// The waveform-in int8 export, with TFLite Model Metadata.
     public static let MEDIAPIPE_MODEL = "emotion_waveform_int8.tflite"

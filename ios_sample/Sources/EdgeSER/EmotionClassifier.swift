@@ -92,10 +92,11 @@ public final class EmotionClassifier {
                       takesWaveform: takesWaveform)
     }
 
-    /// The window's level for `SilenceRule`: the mean of its log-mel patch, from the Swift
-    /// frontend (also for the waveform-in model, which has its frontend inside).
-    public func level(_ window: [Float]) throws -> Double {
-        SilenceRule.level(try frontend.waveformToPatches(window)[0].flatMap { $0 })
+    /// The window's levels for `SilenceRule` (mean log-mel, ends and peak in dB), from its
+    /// log-mel patch by the Swift frontend (also for the waveform-in model, which has its
+    /// frontend inside).
+    public func levels(_ window: [Float]) throws -> SilenceRule.Levels {
+        SilenceRule.levels(try frontend.waveformToPatches(window)[0].flatMap { $0 })
     }
 
     /// Probabilities for one window of `LogMelFrontend.MIN_SAMPLES` samples, in `labels` order.

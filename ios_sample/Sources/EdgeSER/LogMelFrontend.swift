@@ -54,6 +54,13 @@ public final class LogMelFrontend {
     /// Silent windows (`SilenceRule`): a window whose mean log-mel is more than this below the
     /// loudest window's is silence (natural-log units; about 8.7 dB).
     public static let SILENCE_LEVEL_DROP = 2.0
+    /// Silent ends (`SilenceRule`): the frames at each end of a window that the ends rule reads
+    /// (0.24 s). A window whose first or last this many frames all lie more than
+    /// `SPEECH_FRAME_DROP_DB` below the loudest frame is silence too.
+    public static let SPEECH_EDGE_FRAMES = 24
+    /// Silent ends (`SilenceRule`): how far below the loudest frame, in dB, a window's ends may
+    /// lie at most (a frame's level: 20 log10 of the sum of its mel magnitudes).
+    public static let SPEECH_FRAME_DROP_DB = 30.0
     public static let PREPROCESSOR_VERSION = "1"
 
     private let hannWindow = LogMelFrontend.makePeriodicHannWindow()

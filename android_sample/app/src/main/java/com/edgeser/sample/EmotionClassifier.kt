@@ -91,12 +91,13 @@ class EmotionClassifier(assets: AssetManager, private val modelFile: String) : A
     }
 
     /**
-     * The window's level for [SilenceRule]: the mean of its log-mel patch, from the Java
-     * frontend (also for the waveform-in model, which has its frontend inside).
+     * The window's levels for [SilenceRule] (mean log-mel, ends and peak in dB), from its
+     * log-mel patch by the Java frontend (also for the waveform-in model, which has its frontend
+     * inside).
      */
-    fun level(window: FloatArray): Double {
+    fun levels(window: FloatArray): SilenceRule.Levels {
         val patch = frontend.waveformToPatches(window)[0]
-        return SilenceRule.level(patch.flatMap { it.asIterable() }.toFloatArray())
+        return SilenceRule.levels(patch.flatMap { it.asIterable() }.toFloatArray())
     }
 
     override fun close() = interpreter.close()

@@ -56,6 +56,17 @@ public final class LogMelFrontend {
      * the loudest window's is silence (natural-log units; about 8.7 dB).
      */
     public static final double SILENCE_LEVEL_DROP = 2.0;
+    /**
+     * Silent ends ({@link SilenceRule}): the frames at each end of a window that the ends rule
+     * reads (0.24 s). A window whose first or last this many frames all lie more than {@link
+     * #SPEECH_FRAME_DROP_DB} below the loudest frame is silence too.
+     */
+    public static final int SPEECH_EDGE_FRAMES = 24;
+    /**
+     * Silent ends ({@link SilenceRule}): how far below the loudest frame, in dB, a window's ends
+     * may lie at most (a frame's level: 20 log10 of the sum of its mel magnitudes).
+     */
+    public static final double SPEECH_FRAME_DROP_DB = 30.0;
     /** Version of the spec this port implements. */
     public static final String PREPROCESSOR_VERSION = "1";
 

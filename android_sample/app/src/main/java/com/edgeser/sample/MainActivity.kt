@@ -161,8 +161,10 @@ class MainActivity : Activity() {
                     break
                 }
                 window.push(chunk, read) { samples ->
-                    // Silent windows (SilenceRule) are shown as silence and not averaged.
-                    if (silence.isSilent(model.level(samples))) {
+                    // Silent windows (SilenceRule: quiet against the loudest window so far,
+                    // or an end far below the loudest frame so far) are shown as silence and
+                    // not averaged.
+                    if (silence.isSilent(model.levels(samples))) {
                         runOnUiThread { emotionView.setText(R.string.silence) }
                     } else {
                         val smoothed = smoother.add(model.classify(samples))

@@ -13,7 +13,9 @@ import com.google.mediapipe.tasks.core.BaseOptions
  *
  * Feed it the same windows as [EmotionClassifier] (15600 samples at 16 kHz from
  * [SlidingWindow], every 0.48 s) and smooth with [Smoother]: MediaPipe would otherwise cut a
- * recording into back-to-back windows, with no overlap. Not thread-safe.
+ * recording into back-to-back windows, with no overlap. The silence rule still reads each
+ * window's log-mel: compute [SilenceRule.levels] with a [LogMelFrontend] on the same window and
+ * pass them to [SilenceRule.Live]. Not thread-safe.
  */
 class MediaPipeEmotionClassifier(context: Context) : AutoCloseable {
     private val classifier: AudioClassifier = AudioClassifier.createFromOptions(

@@ -9,8 +9,14 @@ WebAssembly, whose float rounding differs from the native build by about 1e-5 in
 of the float32 model: enough to move some int8 windows by a few steps. Its windows must give
 the same label wherever the decision is clear and lie within ``INT8_STEPS`` steps.
 
+The silence rule of ``silence.js`` (the level and the silent-ends rules) is also checked in
+Node, on the same 16 kHz samples as Python: each window's levels against ``window_levels``, and
+the silent windows of a clip and of a live stream against ``silent_windows``, on real clips (a
+RAVDESS clip with long silence before and after the sentence, where the ends rule marks windows
+the level rule does not) and on a one-window clip where only the level rule applies.
+
 Skipped where Chromium, Node or the page's npm packages (``make test`` installs them) are
-missing, or without the shared EMO-DB clip.
+missing, or without the shared clips.
 """
 
 from __future__ import annotations
@@ -30,6 +36,13 @@ from edge_ser.artifacts import layout
 from edge_ser.cli import main
 from edge_ser.export.parity import DECISIVE_MARGIN
 from edge_ser.recognizer import input_levels
+from edge_ser.reference_preprocess import (
+    WindowLevels,
+    quiet_windows,
+    silent_windows,
+    waveform_to_log_mel,
+    window_levels,
+)
 from edge_ser.reference_preprocess.params import MIN_SAMPLES, PATCH_HOP_SAMPLES
 from edge_ser.windows import waveform_windows
 
@@ -37,6 +50,7 @@ pytestmark = pytest.mark.slow
 
 WEB_SAMPLE = Path(__file__).resolve().parents[1] / "web_sample"
 DRIVER = WEB_SAMPLE / "test" / "run-page.mjs"
+SILENCE_DRIVER = WEB_SAMPLE / "test" / "silence-levels.mjs"
 CHROMIUM = Path("/usr/bin/chromium")
 CLIP = "emodb/wav/08b03Tc.wav"  # 9.0 s of speech at 16 kHz: 17 windows
 DEVICE_RATE = 44100  # the rate of Chromium's fake microphone
@@ -44,6 +58,17 @@ MIC_WINDOWS = 10
 FLOAT32_TOLERANCE = 1e-3
 INT8_STEPS = 6  # measured: at most 4 steps of 1/256 on this clip
 LABEL_SET = ("neutral", "happy", "sad", "angry")  # with calm merged into neutral
+# 3.5 s at 48 kHz, 6 windows: 0.9 s of digital silence before the sentence and 0.8 s of room
+# noise after it. The ends rule marks 4 windows (0, 1, 4, 5) the level rule does not (their
+# levels lie 0.9 or more above its threshold, their ends 19 dB or more below the ends rule's).
+SILENT_ENDS_CLIP = "ravdess-speech-actors01-20/Actor_14/03-01-01-01-01-01-14.flac"
+# silence.js's levels and Python's (float32 log-mel) on the same samples: measured within 6e-8
+# (mean log-mel) and 7e-6 dB. A dropped file's samples are Chromium's decoding of the WAV,
+# whose 16-bit scale differs from soundfile's by about 3e-5: measured 1.3e-5 and 2.3e-4 dB.
+LEVEL_TOLERANCE = 1e-6
+DB_TOLERANCE = 1e-4
+DECODED_LEVEL_TOLERANCE = 1e-4
+DECODED_DB_TOLERANCE = 2e-3
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +107,97 @@ def clip(shared_data) -> Path:
     if not path.is_file():
         pytest.skip(f"EMO-DB clip not found: {path}")
     return path
+
+
+@pytest.fixture(scope="module")
+def silent_ends_clip(shared_data) -> Path:
+    path = shared_data / SILENT_ENDS_CLIP
+    if not path.is_file():
+        pytest.skip(f"RAVDESS clip not found: {path}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def node() -> None:
+    if shutil.which("node") is None:
+        pytest.skip("the silence rule's test needs node")
+
+
+def python_levels(waveform: np.ndarray) -> WindowLevels:
+    """The silence rule's levels of a 16 kHz clip's windows, from the reference log-mel."""
+    return window_levels(np.stack([waveform_to_log_mel(w) for w in waveform_windows(waveform)]))
+
+
+def page_levels(windows: list[dict]) -> WindowLevels:
+    """The ``levels`` of the page's windows (``silence.js`` ``windowLevels``) as Python's."""
+    keys = ("level", "endsDb", "peakDb")
+    return WindowLevels(*(np.array([w["levels"][key] for w in windows]) for key in keys))
+
+
+def live_silence(levels: WindowLevels) -> list[bool]:
+    """The silent windows of a live stream: each window against the loudest level and the
+    loudest peak so far (its own included), without the clip's fallback."""
+    return [
+        bool(
+            silent_windows(
+                WindowLevels(*(values[i : i + 1] for values in levels)),
+                (levels.mean[: i + 1].max(), levels.peak_db[: i + 1].max()),
+            )[0]
+        )
+        for i in range(len(levels.mean))
+    ]
+
+
+def assert_same_levels(
+    got: WindowLevels, expected: WindowLevels, tolerance=LEVEL_TOLERANCE, db=DB_TOLERANCE
+) -> None:
+    assert np.abs(got.mean - expected.mean).max() <= tolerance
+    assert np.abs(got.ends_db - expected.ends_db).max() <= db
+    assert np.abs(got.peak_db - expected.peak_db).max() <= db
+
+
+def run_silence(waveform: np.ndarray, tmp_path: Path) -> dict:
+    """``silence.js`` on a 16 kHz clip in Node: each window's levels, the clip's silent windows,
+    and those of a live stream of the clip."""
+    samples = tmp_path / "clip.f32"
+    np.asarray(waveform, "<f4").tofile(samples)
+    done = subprocess.run(
+        ["node", str(SILENCE_DRIVER), str(samples)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    output = json.loads(done.stdout)
+    return {**output, "levels": page_levels([{"levels": w} for w in output["levels"]])}
+
+
+@pytest.mark.parametrize("which", ["clip", "silent_ends_clip"])
+def test_silence_rule_follows_python(which, node, tmp_path, request):
+    waveform = audio.load(request.getfixturevalue(which), target_sr=16000)
+    expected = python_levels(waveform)
+    got = run_silence(waveform, tmp_path)
+    assert_same_levels(got["levels"], expected)
+    silent = silent_windows(expected)
+    assert got["silent"] == silent.tolist()
+    assert got["live"] == live_silence(expected)
+    if which == "silent_ends_clip":
+        # The clip holds windows only the ends rule marks.
+        assert np.flatnonzero(silent & ~quiet_windows(expected)).tolist() == [0, 1, 4, 5]
+
+
+def test_silence_rule_keeps_a_clip_whose_only_window_has_silent_ends(
+    node, silent_ends_clip, tmp_path
+):
+    """One window: 0.375 s of the clip's loudest speech amid digital silence. Its ends hold no
+    frame within 30 dB of its peak, so both rules leave the clip no window and only the level
+    rule applies; a live stream has no such fallback."""
+    speech = audio.load(silent_ends_clip, target_sr=16000)
+    loudest = int(np.argmax(np.abs(speech)))
+    waveform = np.zeros(MIN_SAMPLES, np.float32)
+    waveform[4800:10800] = speech[loudest - 3000 : loudest + 3000]
+    expected = python_levels(waveform)
+    got = run_silence(waveform, tmp_path)
+    assert_same_levels(got["levels"], expected)
+    assert got["silent"] == silent_windows(expected).tolist() == [False]
+    assert got["live"] == live_silence(expected) == [True]
 
 
 def run_page(model: Path, *args: str) -> dict:
@@ -140,8 +256,14 @@ def test_dropped_file_gives_the_windows_of_predict(export, name, clip, capsys, r
     got = state["file"]
     assert [w["start_s"] for w in got["windows"]] == [w["start_s"] for w in expected["windows"]]
     float32 = name == layout.WAVEFORM_FLOAT32_TFLITE
-    # The silence rule: the same windows are silence, and stay out of the clip's mean.
-    assert [w["silence"] for w in got["windows"]] == [w["silence"] for w in expected["windows"]]
+    # The silence rule: the page's levels of each window are Python's on the same samples, the
+    # same windows are silence (the level and ends rules), and stay out of the clip's mean.
+    levels = python_levels(audio.load(clip, target_sr=16000))
+    decoded = (DECODED_LEVEL_TOLERANCE, DECODED_DB_TOLERANCE)
+    assert_same_levels(page_levels(got["windows"]), levels, *decoded)
+    silent = [w["silence"] for w in got["windows"]]
+    assert silent == silent_windows(levels).tolist()
+    assert silent == [w["silence"] for w in expected["windows"]]
     if float32:
         assert [w["label"] for w in got["windows"]] == [w["label"] for w in expected["windows"]]
     page, cli = probabilities(got["windows"], labels), probabilities(expected["windows"], labels)
@@ -204,10 +326,15 @@ def test_microphone_windows_follow_predict(dist, clip, tmp_path, capsys):
     assert labels == list(expected[0]["probabilities"])
     page, cli = probabilities(live, labels), probabilities(expected, labels)
     assert_same_windows(page, cli, float32=True)
+    # The page's live silence is the live rule on its own levels: each window against the
+    # loudest level and the loudest peak so far.
+    every = state["live"]
+    assert [w["silence"] for w in every] == live_silence(page_levels(every))
     # What the page shows, as a Recognizer stream computes it: the mean of the last three
-    # windows that are not silence, silence judged against the loudest window so far.
-    # Window 0 holds the microphone's start-up, so only windows whose loudest window so far
-    # and whose smoothed windows come after it are compared.
+    # windows that are not silence, silence judged against the loudest level and peak so far.
+    # Window 0 holds the microphone's start-up, so only windows whose loudest level and peak so
+    # far and whose smoothed windows come after it are compared (window 1 holds the second half
+    # of window 0: a peak there is in both).
     stream = Recognizer.load(model).stream(smoothing=3)
     waveform = audio.load(aligned, target_sr=16000)
     shown = stream.feed(waveform)[:MIC_WINDOWS]
@@ -216,7 +343,8 @@ def test_microphone_windows_follow_predict(dist, clip, tmp_path, capsys):
     compared = [
         j
         for j in range(1, MIC_WINDOWS)
-        if np.argmax(levels[: j + 1]) > 0
+        if np.argmax(levels.mean[: j + 1]) > 0
+        and levels.peak_db[1 : j + 1].max() == levels.peak_db[: j + 1].max()
         and min([i for i in range(j + 1) if not silent[i]][-3:]) > 0
     ]
     assert len(compared) >= 3

@@ -13,15 +13,16 @@ import {
   clipWindows,
   mean,
 } from "./edge-ser.js";
-import { LiveSilence, silentWindows, windowLevel } from "./silence.js";
+import { LiveSilence, silentWindows, windowLevels } from "./silence.js";
 
 const SILENCE = "silence";
 
 const $ = (id) => document.getElementById(id);
 
 // Results, also read by the end-to-end test: every window's own probabilities (not smoothed),
-// the smoothed ones shown live, the last dropped file's windows and clip result, and the first
-// eight seconds of 16 kHz microphone audio (to line the live windows up with a known recording).
+// the smoothed ones shown live, the silence rule's levels of each window (silence.js), the last
+// dropped file's windows and clip result, and the first eight seconds of 16 kHz microphone
+// audio (to line the live windows up with a known recording).
 const HEAD_SAMPLES = 8 * SAMPLE_RATE;
 const state = {
   ready: false,
@@ -106,14 +107,17 @@ async function start() {
     state.captured += data.length;
     for (const samples of windows.push(data)) {
       const probabilities = classifyWindow(samples);
-      // A silent window is shown as such and stays out of the smoothing.
-      const silence = silenceRule.isSilent(windowLevel(samples));
+      // A silent window (against the loudest level and peak so far) is shown as such and stays
+      // out of the smoothing.
+      const levels = windowLevels(samples);
+      const silence = silenceRule.isSilent(levels);
       const smoothed = silence ? smoother.current() : smoother.add(probabilities);
       const index = state.live.length;
       state.live.push({
         start_s: (index * windows.hop) / SAMPLE_RATE,
         label: silence ? SILENCE : top(probabilities),
         silence,
+        levels,
         probabilities: named(probabilities),
         smoothed: named(smoothed),
       });
@@ -146,8 +150,10 @@ async function classifyFile(file) {
   }
   const inputs = clipWindows(samples);
   const windows = inputs.map((window) => classifyWindow(window));
-  // The clip's probabilities: the mean of its windows that are not silence.
-  const silent = silentWindows(inputs.map((window) => windowLevel(window)));
+  // The clip's probabilities: the mean of its windows that are not silence (the level and ends
+  // rules against the clip's loudest window and frame; the level rule alone if none is left).
+  const levels = inputs.map((window) => windowLevels(window));
+  const silent = silentWindows(levels);
   const speech = windows.filter((_, i) => !silent[i]);
   const clip = mean(speech);
   state.file = {
@@ -159,6 +165,7 @@ async function classifyFile(file) {
       start_s: (i * new SlidingWindow().hop) / SAMPLE_RATE,
       label: silent[i] ? SILENCE : top(probabilities),
       silence: silent[i],
+      levels: levels[i],
       probabilities: named(probabilities),
     })),
   };

@@ -10,8 +10,7 @@ export const MIN_SAMPLES = 15600;
 export const PATCH_HOP_SAMPLES = 7680;
 // Windows averaged for the live display (about 1.9 s), as Smoother.DEFAULT_WINDOWS on Android/iOS.
 export const DEFAULT_WINDOWS = 3;
-// The log-mel of reference_preprocess/params.py, for the silence rule's window level (silence.js):
-// a window is silence when its mean log-mel is more than SILENCE_LEVEL_DROP below the loudest's.
+// The log-mel of reference_preprocess/params.py, for the silence rule's window levels (silence.js).
 export const WINDOW_LENGTH_SAMPLES = 400;
 export const HOP_LENGTH_SAMPLES = 160;
 export const FFT_LENGTH = 512;
@@ -22,7 +21,13 @@ export const MEL_HIGH_FREQUENCY_Q = 1127.0;
 export const MEL_BREAK_FREQUENCY_HERTZ = 700.0;
 export const LOG_OFFSET = 0.01;
 export const PATCH_FRAMES = 96;
+// The silence rule: a window is silence when its mean log-mel is more than SILENCE_LEVEL_DROP
+// below the loudest window's, or when its first or its last SPEECH_EDGE_FRAMES frames (0.24 s)
+// hold no frame within SPEECH_FRAME_DROP_DB of the loudest frame (a frame's level in dB: 20
+// log10 of the sum of its mel magnitudes).
 export const SILENCE_LEVEL_DROP = 2.0;
+export const SPEECH_EDGE_FRAMES = 24;
+export const SPEECH_FRAME_DROP_DB = 30.0;
 
 /** Cuts a stream of samples into windows: window i covers samples [hop i, hop i + length). */
 export class SlidingWindow {

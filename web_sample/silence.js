@@ -1,8 +1,17 @@
-// The silence rule of reference_preprocess/SPEC.md ("Silent windows"), as on Android and iOS: a
-// window's level is the mean of its log-mel patch, log(|rfft(frame * hann, 512)| @ mel + 0.01);
-// a window is silence when its level is more than SILENCE_LEVEL_DROP below the loudest
-// window's. Silent windows are shown as silence and left out of the averages. The model has
-// the log-mel inside, so the page computes it only for this level.
+// The silence rule of reference_preprocess/SPEC.md ("Silent windows"), as in
+// edge_ser.reference_preprocess.silence. From each window's log-mel, log(|rfft(frame * hann,
+// 512)| @ mel + 0.01), three levels: its level, the mean of its log-mel patch; its peak, its
+// loudest frame's level in dB, 20 log10 of the sum of the frame's mel magnitudes; and its ends
+// level, the smaller of the loudest of its first SPEECH_EDGE_FRAMES frames (0.24 s) and the
+// loudest of its last SPEECH_EDGE_FRAMES frames. A window is silence when its level is more
+// than SILENCE_LEVEL_DROP below the loudest window's (the level rule), or when its ends level
+// is more than SPEECH_FRAME_DROP_DB below the loudest peak (the ends rule: one of its ends holds
+// no frame within 30 dB of the loudest frame, so it is the start or the end of an utterance,
+// mostly silence). In a clip, where the two rules together would leave no window, only the
+// level rule applies; live, each window is judged against the loudest level and the loudest
+// peak heard so far, with no such fallback. Silent windows are shown as silence and left out
+// of the averages. The model has the log-mel inside, so the page computes it only for these
+// levels.
 import {
   FFT_LENGTH,
   HOP_LENGTH_SAMPLES,
@@ -15,6 +24,8 @@ import {
   PATCH_FRAMES,
   SAMPLE_RATE,
   SILENCE_LEVEL_DROP,
+  SPEECH_EDGE_FRAMES,
+  SPEECH_FRAME_DROP_DB,
   WINDOW_LENGTH_SAMPLES,
 } from "./edge-ser.js";
 
@@ -73,10 +84,16 @@ function fft(re, im) {
   }
 }
 
-/** The level of one window of MIN_SAMPLES samples: the mean of its log-mel patch. */
-export function windowLevel(samples) {
+/**
+ * The levels of one window of MIN_SAMPLES samples: `level`, the mean of its log-mel patch;
+ * `peakDb`, its loudest frame in dB (20 log10 of the frame's summed mel magnitudes, at least
+ * 1e-9); `endsDb`, the smaller of the loudest of its first and of its last SPEECH_EDGE_FRAMES
+ * frames, in dB.
+ */
+export function windowLevels(samples) {
   const re = new Float64Array(FFT_LENGTH);
   const im = new Float64Array(FFT_LENGTH);
+  const framesDb = new Float64Array(PATCH_FRAMES);
   let sum = 0;
   for (let frame = 0; frame < PATCH_FRAMES; frame++) {
     re.fill(0);
@@ -91,25 +108,56 @@ export function windowLevel(samples) {
         mel[band] += magnitude * MEL[bin * NUM_MEL_BANDS + band];
       }
     }
-    for (const value of mel) sum += Math.log(value + LOG_OFFSET);
+    let magnitudes = 0;
+    for (const value of mel) {
+      sum += Math.log(value + LOG_OFFSET);
+      magnitudes += value;
+    }
+    framesDb[frame] = 20 * Math.log10(Math.max(magnitudes, 1e-9));
   }
-  return sum / (PATCH_FRAMES * NUM_MEL_BANDS);
+  const loudest = (frames) => frames.reduce((a, b) => Math.max(a, b), -Infinity);
+  return {
+    level: sum / (PATCH_FRAMES * NUM_MEL_BANDS),
+    endsDb: Math.min(
+      loudest(framesDb.subarray(0, SPEECH_EDGE_FRAMES)),
+      loudest(framesDb.subarray(PATCH_FRAMES - SPEECH_EDGE_FRAMES)),
+    ),
+    peakDb: loudest(framesDb),
+  };
 }
 
-/** Which windows of a clip are silence, given their levels. */
+/** Whether a window of these levels is silence next to the loudest level and peak. */
+function isSilence({ level, endsDb }, loudestLevel, loudestPeakDb) {
+  return level < loudestLevel - SILENCE_LEVEL_DROP || endsDb < loudestPeakDb - SPEECH_FRAME_DROP_DB;
+}
+
+/**
+ * Which windows of a clip are silence, given their windowLevels: against the clip's loudest
+ * level and loudest peak. Where that would leave no window, the level rule alone (which keeps
+ * at least the loudest window).
+ */
 export function silentWindows(levels) {
-  const loudest = Math.max(...levels);
-  return levels.map((level) => level < loudest - SILENCE_LEVEL_DROP);
+  const loudestLevel = Math.max(...levels.map(({ level }) => level));
+  const loudestPeakDb = Math.max(...levels.map(({ peakDb }) => peakDb));
+  const silent = levels.map((window) => isSilence(window, loudestLevel, loudestPeakDb));
+  if (silent.every(Boolean)) return levels.map(({ level }) => level < loudestLevel - SILENCE_LEVEL_DROP);
+  return silent;
 }
 
-/** The rule on a live stream: each window against the loudest window heard so far. */
+/**
+ * The rule on a live stream: each window against the loudest level and the loudest peak heard
+ * so far (its own included), with no fallback.
+ */
 export class LiveSilence {
   constructor() {
-    this.loudest = -Infinity;
+    this.loudestLevel = -Infinity;
+    this.loudestPeakDb = -Infinity;
   }
 
-  isSilent(level) {
-    this.loudest = Math.max(this.loudest, level);
-    return level < this.loudest - SILENCE_LEVEL_DROP;
+  /** Whether the window of these windowLevels is silence; remembers its level and peak. */
+  isSilent(levels) {
+    this.loudestLevel = Math.max(this.loudestLevel, levels.level);
+    this.loudestPeakDb = Math.max(this.loudestPeakDb, levels.peakDb);
+    return isSilence(levels, this.loudestLevel, this.loudestPeakDb);
   }
 }

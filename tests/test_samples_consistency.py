@@ -294,7 +294,7 @@ def test_web_sample_names_and_constants_match_the_export() -> None:
     assert web["MIN_SAMPLES"] == params.MIN_SAMPLES == layout.WAVEFORM_INPUT_SHAPE[1]
     assert web["PATCH_HOP_SAMPLES"] == params.PATCH_HOP_SAMPLES
     assert web["DEFAULT_WINDOWS"] == _constants(JAVA_DIR / "Smoother.java")["DEFAULT_WINDOWS"]
-    # The silence rule's level is the mean of the window's log-mel: the spec's constants.
+    # The silence rule reads the window's log-mel (mean and frame levels): the spec's constants.
     for name in (
         "WINDOW_LENGTH_SAMPLES",
         "HOP_LENGTH_SAMPLES",
@@ -307,6 +307,8 @@ def test_web_sample_names_and_constants_match_the_export() -> None:
         "LOG_OFFSET",
         "PATCH_FRAMES",
         "SILENCE_LEVEL_DROP",
+        "SPEECH_EDGE_FRAMES",
+        "SPEECH_FRAME_DROP_DB",
     ):
         assert web[name] == getattr(params, name), name
     assert (WEB / web["WASM_DIR"]).relative_to(WEB).parts[:2] == ("node_modules", "@mediapipe")

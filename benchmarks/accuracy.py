@@ -266,12 +266,11 @@ def edge_ser_cnn(corpus: Corpus, fold: Fold, args: argparse.Namespace) -> dict[s
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model_int8.tflite"
         path.write_bytes(to_int8_tflite(model, calibration))
-        int8 = LiteRTRuntime(path, data.labels)
-        rows = {INT8_ROW: predict_clips(int8, test.log_mels)}
-        rows[INT8_ROW + LEVEL_RULE] = predict_clips(int8, test.log_mels, quiet_windows)
-    keras_runtime = KerasRuntime(model, data.labels)
-    rows[FLOAT_ROW] = predict_clips(keras_runtime, test.log_mels)
-    rows[FLOAT_ROW + LEVEL_RULE] = predict_clips(keras_runtime, test.log_mels, quiet_windows)
+        runtimes = {FLOAT_ROW: KerasRuntime(model, data.labels)}
+        runtimes[INT8_ROW] = LiteRTRuntime(path, data.labels)
+        rows = {row: predict_clips(runtime, test.log_mels) for row, runtime in runtimes.items()}
+        for row, runtime in runtimes.items():
+            rows[row + LEVEL_RULE] = predict_clips(runtime, test.log_mels, quiet_windows)
     return rows
 
 

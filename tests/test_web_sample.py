@@ -101,20 +101,21 @@ def label_set_dist(dist, tmp_path_factory) -> Path:
     return out
 
 
+def _shared_clip(shared_data: Path, relative: str, corpus: str) -> Path:
+    path = shared_data / relative
+    if not path.is_file():
+        pytest.skip(f"{corpus} clip not found: {path}")
+    return path
+
+
 @pytest.fixture(scope="module")
 def clip(shared_data) -> Path:
-    path = shared_data / CLIP
-    if not path.is_file():
-        pytest.skip(f"EMO-DB clip not found: {path}")
-    return path
+    return _shared_clip(shared_data, CLIP, "EMO-DB")
 
 
 @pytest.fixture(scope="module")
 def silent_ends_clip(shared_data) -> Path:
-    path = shared_data / SILENT_ENDS_CLIP
-    if not path.is_file():
-        pytest.skip(f"RAVDESS clip not found: {path}")
-    return path
+    return _shared_clip(shared_data, SILENT_ENDS_CLIP, "RAVDESS")
 
 
 @pytest.fixture(scope="module")

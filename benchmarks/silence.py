@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,12 @@ from edge_ser.aggregate import clip_probabilities
 from edge_ser.features import FeatureCache, clip_patches
 from edge_ser.metrics import score
 from edge_ser.recognizer import Recognizer
-from edge_ser.reference_preprocess import SILENCE_LEVEL_DROP, silent_windows, window_levels
+from edge_ser.reference_preprocess import (
+    SILENCE_LEVEL_DROP,
+    WindowLevels,
+    silent_windows,
+    window_levels,
+)
 
 DROPS = (1.0, 1.5, SILENCE_LEVEL_DROP, 2.5, 3.0, 4.0)
 
@@ -42,16 +48,20 @@ def corpus_windows(recognizer: Recognizer, data_dir: Path, actors: set[str] | No
     return rows
 
 
-def scores(rows: dict, labels: tuple[str, ...], drop: float | str | None) -> dict:
-    """Clip accuracy and UAR with the level rule at ``drop`` (``None``: every window counts;
-    ``"rule"``: the whole rule, ``silent_windows``)."""
+def level_rule(drop: float) -> Callable[[WindowLevels], np.ndarray]:
+    """The level rule alone at another ``drop``: which windows it marks as silence."""
+    return lambda levels: levels.mean < levels.mean.max() - drop
+
+
+def scores(
+    rows: dict, labels: tuple[str, ...], rule: Callable[[WindowLevels], np.ndarray] | None
+) -> dict:
+    """Clip accuracy and UAR with the windows ``rule`` marks as silence left out (``None``:
+    every window counts)."""
     predicted = []
     silent = 0
     for probs, levels in zip(rows["probs"], rows["levels"], strict=True):
-        if drop == "rule":
-            kept = ~silent_windows(levels)
-        else:
-            kept = None if drop is None else levels.mean >= levels.mean.max() - drop
+        kept = None if rule is None else ~rule(levels)
         silent += 0 if kept is None else int((~kept).sum())
         predicted.append(clip_probabilities(probs if kept is None else probs[kept]).argmax())
     result = score(np.array(rows["targets"]), np.array(predicted), labels)
@@ -77,8 +87,8 @@ def main() -> None:
         rows = corpus_windows(recognizer, Path(directory), set(actors.split(",")) - {""} or None)
         results = {"all windows": scores(rows, recognizer.labels, None)}
         for drop in DROPS:
-            results[f"drop {drop:g}"] = scores(rows, recognizer.labels, drop)
-        results["the rule"] = scores(rows, recognizer.labels, "rule")
+            results[f"drop {drop:g}"] = scores(rows, recognizer.labels, level_rule(drop))
+        results["the rule"] = scores(rows, recognizer.labels, silent_windows)
         report["corpora"][name] = {"clips": len(rows["targets"]), "results": results}
         for row, r in results.items():
             print(

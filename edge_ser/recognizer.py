@@ -41,6 +41,7 @@ from edge_ser.artifacts import layout
 from edge_ser.artifacts.formats import FILENAME_FORMATS, WAVEFORM_INPUT
 from edge_ser.errors import ModelError
 from edge_ser.reference_preprocess import (
+    LiveSilence,
     WindowLevels,
     frame_waveform,
     log_mel_to_patches,
@@ -281,7 +282,7 @@ class Stream:
     def _reset(self) -> None:
         self._framer = self.recognizer._framer(self.hop_frames)
         self._recent: deque[np.ndarray] = deque(maxlen=self.smoothing)
-        self._loudest = (-np.inf, -np.inf)  # loudest window level and frame peak so far
+        self._silence = LiveSilence()
 
     @property
     def buffered_values(self) -> int:
@@ -316,14 +317,8 @@ class Stream:
         do not enter the smoothing (they show the mean of the recent windows that are not)."""
         results = []
         probabilities = self.recognizer._predict_patches(patches)
-        levels = input_levels(patches)
-        for offset, probs in enumerate(probabilities):
-            level = WindowLevels(*(values[offset : offset + 1] for values in levels))
-            self._loudest = (
-                max(self._loudest[0], float(level.mean[0])),
-                max(self._loudest[1], float(level.peak_db[0])),
-            )
-            silence = bool(silent_windows(level, self._loudest)[0])
+        silent = self._silence.silent(input_levels(patches))
+        for offset, (probs, silence) in enumerate(zip(probabilities, silent.tolist(), strict=True)):
             if not silence:
                 self._recent.append(probs)
             # Before any window that is not silence, a window shows its own probabilities.

@@ -40,6 +40,7 @@ from edge_ser.reference_preprocess.params import (
     WINDOW_LENGTH_SAMPLES,
 )
 from edge_ser.reference_preprocess.silence import (
+    LiveSilence,
     WindowLevels,
     frame_levels_db,
     quiet_windows,
@@ -67,6 +68,7 @@ __all__ = [
     "SPEECH_EDGE_FRAMES",
     "SPEECH_FRAME_DROP_DB",
     "WINDOW_LENGTH_SAMPLES",
+    "LiveSilence",
     "WindowLevels",
     "frame_levels_db",
     "quiet_windows",

@@ -61,25 +61,45 @@ def window_levels(patches: np.ndarray) -> WindowLevels:
     )
 
 
-def silent_windows(levels: WindowLevels, loudest: tuple[float, float] | None = None) -> np.ndarray:
+def silent_windows(
+    levels: WindowLevels, loudest: tuple[np.ndarray | float, np.ndarray | float] | None = None
+) -> np.ndarray:
     """``(n,)`` booleans: which windows are silence.
 
-    ``loudest``: the loudest window's mean and the loudest frame's dB heard so far (a live
-    stream); by default the clip's own, and then at least the loudest window is kept.
+    ``loudest``: the loudest window mean and the loudest frame's dB to judge each window
+    against (``LiveSilence`` passes those heard so far); by default the clip's own, and then at
+    least the loudest window is kept.
     """
-    mean = np.asarray(levels.mean, dtype=np.float64)
-    ends_db = np.asarray(levels.ends_db, dtype=np.float64)
     whole_clip = loudest is None
     if whole_clip:
-        loudest = (mean.max(initial=-np.inf), np.max(levels.peak_db, initial=-np.inf))
-    quiet = mean < loudest[0] - SILENCE_LEVEL_DROP
-    silent = quiet | (ends_db < loudest[1] - SPEECH_FRAME_DROP_DB)
+        loudest = (np.max(levels.mean, initial=-np.inf), np.max(levels.peak_db, initial=-np.inf))
+    quiet = quiet_windows(levels, loudest[0])
+    silent = quiet | (
+        np.asarray(levels.ends_db, dtype=np.float64) < loudest[1] - SPEECH_FRAME_DROP_DB
+    )
     if whole_clip and silent.all():
         return quiet
     return silent
 
 
-def quiet_windows(levels: WindowLevels, loudest: float | None = None) -> np.ndarray:
-    """The level rule alone (the rule before silent ends counted; kept for comparisons)."""
+def quiet_windows(levels: WindowLevels, loudest: np.ndarray | float | None = None) -> np.ndarray:
+    """The level rule alone: each window's mean against ``loudest`` (by default the clip's
+    loudest mean). Alone, it is the rule before silent ends counted, kept for comparisons."""
     mean = np.asarray(levels.mean, dtype=np.float64)
     return mean < (mean.max(initial=-np.inf) if loudest is None else loudest) - SILENCE_LEVEL_DROP
+
+
+class LiveSilence:
+    """The rule on a live stream: each window against the loudest window mean and the loudest
+    frame heard so far, its own included, with no fallback (any window may be silence)."""
+
+    def __init__(self) -> None:
+        self.loudest = (-np.inf, -np.inf)
+
+    def silent(self, levels: WindowLevels) -> np.ndarray:
+        """``(n,)`` booleans for the stream's next windows, in order; remembers their levels."""
+        mean = np.maximum.accumulate(np.append(self.loudest[0], levels.mean))[1:]
+        peak_db = np.maximum.accumulate(np.append(self.loudest[1], levels.peak_db))[1:]
+        if len(mean):
+            self.loudest = (float(mean[-1]), float(peak_db[-1]))
+        return silent_windows(levels, (mean, peak_db))

@@ -27,7 +27,7 @@ from edge_ser.reference_preprocess import (
     MIN_SAMPLES,
     SILENCE_LEVEL_DROP,
     SPEECH_FRAME_DROP_DB,
-    WindowLevels,
+    LiveSilence,
     quiet_windows,
     silent_windows,
     waveform_to_patches,
@@ -331,17 +331,6 @@ def _java_silence(probe: Path, work: Path, patches: np.ndarray, probs: np.ndarra
     return JavaSilence(mean, ends_db, peak_db, silent, live_silent, bits.view(np.float32))
 
 
-def _python_live_silent(levels) -> list[bool]:
-    """The live rule: each window against the loudest level and peak heard so far."""
-    loudest = (-np.inf, -np.inf)
-    flags = []
-    for i in range(len(levels.mean)):
-        window = WindowLevels(*(np.asarray(values)[i : i + 1] for values in levels))
-        loudest = (max(loudest[0], window.mean[0]), max(loudest[1], window.peak_db[0]))
-        flags.append(bool(silent_windows(window, loudest)[0]))
-    return flags
-
-
 def _check_against_python(java: JavaSilence, patches: np.ndarray, probs: np.ndarray):
     """Assert the Java port equals the Python rule on these patches; return Python's levels."""
     levels = window_levels(patches)
@@ -350,7 +339,7 @@ def _check_against_python(java: JavaSilence, patches: np.ndarray, probs: np.ndar
     np.testing.assert_allclose(java.ends_db, levels.ends_db, rtol=0, atol=1e-6)
     np.testing.assert_allclose(java.peak_db, levels.peak_db, rtol=0, atol=1e-6)
     assert java.silent == silent.tolist()
-    assert java.live_silent == _python_live_silent(levels)
+    assert java.live_silent == LiveSilence().silent(levels).tolist()
     expected = clip_probabilities(probs, silent)
     np.testing.assert_allclose(java.clip_probabilities, expected, atol=1e-6)
     return levels

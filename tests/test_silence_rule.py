@@ -16,6 +16,7 @@ from edge_ser.reference_preprocess import (
     SILENCE_LEVEL_DROP,
     SPEECH_EDGE_FRAMES,
     SPEECH_FRAME_DROP_DB,
+    LiveSilence,
     frame_levels_db,
     quiet_windows,
     silent_windows,
@@ -88,3 +89,15 @@ def test_a_stream_judges_each_window_against_the_loudest_heard_so_far():
     assert silent_windows(levels, (loudest[0] + SILENCE_LEVEL_DROP + 1, loudest[1])).tolist() == [
         True
     ]
+
+
+def test_a_live_stream_remembers_the_loudest_window_and_frame_across_chunks():
+    faint, loud = patch(slice(0, None), magnitude=0.01), patch(slice(0, None))
+    levels = window_levels(np.stack([faint, loud, faint]))
+    assert silent_windows(levels).tolist() == [True, False, True]  # the clip's loudest: window 1
+    assert LiveSilence().silent(levels).tolist() == [False, False, True]  # nothing louder yet
+    stream = LiveSilence()
+    first = stream.silent(window_levels(faint[np.newaxis]))
+    rest = stream.silent(window_levels(np.stack([loud, faint])))
+    assert first.tolist() + rest.tolist() == [False, False, True]
+    assert stream.loudest == (pytest.approx(levels.mean[1]), pytest.approx(SPEECH_DB, abs=1e-4))

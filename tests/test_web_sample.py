@@ -37,6 +37,7 @@ from edge_ser.cli import main
 from edge_ser.export.parity import DECISIVE_MARGIN
 from edge_ser.recognizer import input_levels
 from edge_ser.reference_preprocess import (
+    LiveSilence,
     WindowLevels,
     quiet_windows,
     silent_windows,
@@ -135,20 +136,6 @@ def page_levels(windows: list[dict]) -> WindowLevels:
     return WindowLevels(*(np.array([w["levels"][key] for w in windows]) for key in keys))
 
 
-def live_silence(levels: WindowLevels) -> list[bool]:
-    """The silent windows of a live stream: each window against the loudest level and the
-    loudest peak so far (its own included), without the clip's fallback."""
-    return [
-        bool(
-            silent_windows(
-                WindowLevels(*(values[i : i + 1] for values in levels)),
-                (levels.mean[: i + 1].max(), levels.peak_db[: i + 1].max()),
-            )[0]
-        )
-        for i in range(len(levels.mean))
-    ]
-
-
 def assert_same_levels(
     got: WindowLevels, expected: WindowLevels, tolerance=LEVEL_TOLERANCE, db=DB_TOLERANCE
 ) -> None:
@@ -178,7 +165,7 @@ def test_silence_rule_follows_python(which, node, tmp_path, request):
     assert_same_levels(got["levels"], expected)
     silent = silent_windows(expected)
     assert got["silent"] == silent.tolist()
-    assert got["live"] == live_silence(expected)
+    assert got["live"] == LiveSilence().silent(expected).tolist()
     if which == "silent_ends_clip":
         # The clip holds windows only the ends rule marks.
         assert np.flatnonzero(silent & ~quiet_windows(expected)).tolist() == [0, 1, 4, 5]
@@ -198,7 +185,7 @@ def test_silence_rule_keeps_a_clip_whose_only_window_has_silent_ends(
     got = run_silence(waveform, tmp_path)
     assert_same_levels(got["levels"], expected)
     assert got["silent"] == silent_windows(expected).tolist() == [False]
-    assert got["live"] == live_silence(expected) == [True]
+    assert got["live"] == LiveSilence().silent(expected).tolist() == [True]
 
 
 def run_page(model: Path, *args: str) -> dict:
@@ -330,7 +317,7 @@ def test_microphone_windows_follow_predict(dist, clip, tmp_path, capsys):
     # The page's live silence is the live rule on its own levels: each window against the
     # loudest level and the loudest peak so far.
     every = state["live"]
-    assert [w["silence"] for w in every] == live_silence(page_levels(every))
+    assert [w["silence"] for w in every] == LiveSilence().silent(page_levels(every)).tolist()
     # What the page shows, as a Recognizer stream computes it: the mean of the last three
     # windows that are not silence, silence judged against the loudest level and peak so far.
     # Window 0 holds the microphone's start-up, so only windows whose loudest level and peak so

@@ -126,9 +126,12 @@ export function windowLevels(samples) {
   };
 }
 
+/** The level rule alone: whether a window of this level is quiet next to the loudest level. */
+const isQuiet = (level, loudestLevel) => level < loudestLevel - SILENCE_LEVEL_DROP;
+
 /** Whether a window of these levels is silence next to the loudest level and peak. */
 function isSilence({ level, endsDb }, loudestLevel, loudestPeakDb) {
-  return level < loudestLevel - SILENCE_LEVEL_DROP || endsDb < loudestPeakDb - SPEECH_FRAME_DROP_DB;
+  return isQuiet(level, loudestLevel) || endsDb < loudestPeakDb - SPEECH_FRAME_DROP_DB;
 }
 
 /**
@@ -140,7 +143,7 @@ export function silentWindows(levels) {
   const loudestLevel = Math.max(...levels.map(({ level }) => level));
   const loudestPeakDb = Math.max(...levels.map(({ peakDb }) => peakDb));
   const silent = levels.map((window) => isSilence(window, loudestLevel, loudestPeakDb));
-  if (silent.every(Boolean)) return levels.map(({ level }) => level < loudestLevel - SILENCE_LEVEL_DROP);
+  if (silent.every(Boolean)) return levels.map(({ level }) => isQuiet(level, loudestLevel));
   return silent;
 }
 

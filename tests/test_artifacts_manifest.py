@@ -15,6 +15,7 @@ from test_recognizer import tiny_export  # noqa: F401  (session fixture)
 from edge_ser.artifacts import layout
 from edge_ser.artifacts.formats import FILENAME_FORMATS, FORMATS
 from edge_ser.artifacts.manifest import (
+    FORMAT_VERSION,
     MAX_MANIFEST_BYTES,
     SCHEMA_PATH,
     ArtifactError,
@@ -80,6 +81,21 @@ def test_a_manifest_that_is_not_one_is_refused(tiny_dist, text, message):
     (tiny_dist / layout.MANIFEST_JSON).write_bytes(text.encode("latin-1"))
     with pytest.raises(ArtifactError, match=message):
         read_manifest(tiny_dist)
+
+
+@pytest.mark.parametrize("version", [FORMAT_VERSION - 1, FORMAT_VERSION + 1])
+def test_a_manifest_of_another_format_is_refused_by_its_version(tiny_dist, version):
+    """An export written before the silence rule's constants existed (format 1) lacks them; the
+    error names the format, not the first missing field."""
+    manifest = read_manifest(tiny_dist)
+    manifest["format_version"] = version
+    del manifest["preprocessing"]["speech_edge_frames"]
+    write_manifest_text(tiny_dist, json.dumps(manifest))
+    with pytest.raises(ArtifactError) as error:
+        read_manifest(tiny_dist)
+    message = str(error.value)
+    assert f"manifest format {version}," in message and "export the model again" in message
+    assert "\n" not in message
 
 
 def test_a_huge_manifest_is_refused_before_it_is_read(tiny_dist):

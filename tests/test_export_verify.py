@@ -21,7 +21,12 @@ from model_factory import make_model_dir
 
 from edge_ser.artifacts import layout
 from edge_ser.artifacts.formats import DEFAULT_FORMATS, FORMATS
-from edge_ser.artifacts.manifest import digest, preprocessing_constants, read_manifest
+from edge_ser.artifacts.manifest import (
+    FORMAT_VERSION,
+    digest,
+    preprocessing_constants,
+    read_manifest,
+)
 from edge_ser.cli import main
 from edge_ser.export import parity
 from edge_ser.export.golden import golden_inputs
@@ -298,7 +303,7 @@ def _drop(path: str):
 
 INT8, W8 = f"artifacts/{layout.INT8_TFLITE}", f"artifacts/{layout.MLPACKAGE_W8}"
 CONTRACT_MUTATIONS = {
-    "format_version": _set("format_version", 2),
+    "format_version": _set("format_version", FORMAT_VERSION + 1),
     "model_id": _set("model_id", "another-model"),
     "labels order": _set("labels"),
     "labels one missing": _set("labels", change=lambda labels: labels[:-1]),

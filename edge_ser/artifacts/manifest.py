@@ -32,7 +32,8 @@ from edge_ser.errors import EdgeSerError
 from edge_ser.labels import LabelSet, LabelSetError
 from edge_ser.reference_preprocess import params
 
-FORMAT_VERSION = 1
+# 2: the silence rule's constants (preprocessing.speech_edge_frames, speech_frame_drop_db).
+FORMAT_VERSION = 2
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 MAX_MANIFEST_BYTES = 1 << 20  # an export's manifest is about 8 KiB
 MODEL_SUFFIXES = (".tflite", ".mlpackage", ".mlmodel")
@@ -119,9 +120,19 @@ def _same(a: object, b: object) -> bool:
 
 
 def validate_manifest(manifest: object, where: str = "manifest") -> dict:
-    """Raise ``ArtifactError`` unless ``manifest`` follows ``manifest.schema.json``."""
+    """Raise ``ArtifactError`` unless ``manifest`` follows ``manifest.schema.json``.
+
+    A manifest of another format version is refused first, by its version, since its other
+    fields need not mean what this schema says.
+    """
     from jsonschema.exceptions import best_match  # imported with the validator
 
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if type(version) is int and version != FORMAT_VERSION:
+        raise ArtifactError(
+            f"'{where}' is manifest format {quote_value(version)}, but this edge-ser reads "
+            f"format {FORMAT_VERSION}: export the model again with this edge-ser"
+        )
     error = best_match(_validator().iter_errors(manifest))
     if error is not None:
         field = "/".join(str(p) for p in error.absolute_path) or "(top level)"

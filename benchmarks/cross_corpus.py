@@ -389,7 +389,13 @@ def to_markdown(report: dict) -> str:
             if report.get("excluded_labels")
             else ""
         )
-        + f" --trim-silence {config['trim_silence_db']:g}`.",
+        + f" --trim-silence {config['trim_silence_db']:g}"
+        + (
+            f" --conv1d-epochs {report['conv1d_epochs']}"
+            if "mfcc-conv1d" in report["methods"]
+            else ""
+        )
+        + "`.",
     ]
     return "\n".join(lines) + "\n"
 

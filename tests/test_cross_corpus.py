@@ -196,6 +196,16 @@ def test_cross_corpus_benchmark_scores_every_protocol(
     assert "ravdess->emodb" in markdown and "Reproduce:" in markdown
 
 
+def test_the_reproduce_line_gives_the_conv1d_epochs(cross_corpus_benchmark, two_corpora, tmp_path):
+    ravdess, emodb = two_corpora
+    markdown_path = tmp_path / "cc.md"
+    argv = ["--ravdess", str(ravdess), "--emodb", str(emodb), "--folds", "2", "--protocols"]
+    argv += ["ravdess-cv", "--methods", "mfcc-conv1d", "--conv1d-epochs", "2"]
+    assert cross_corpus_benchmark.main([*argv, "--markdown", str(markdown_path)]) == 0
+    reproduce = markdown_path.read_text().split("Reproduce: `")[1].split("`")[0]
+    assert "--methods mfcc-conv1d" in reproduce and "--conv1d-epochs 2" in reproduce
+
+
 @pytest.mark.slow
 def test_a_run_on_every_speaker_is_promoted_with_its_figures_across_corpora(
     cross_corpus_benchmark, two_corpora, tmp_path

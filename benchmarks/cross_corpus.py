@@ -202,6 +202,11 @@ def without_labels(data: LabelledClips, excluded: Sequence[str]) -> LabelledClip
 
 def run_benchmark(args: argparse.Namespace) -> dict:
     config = edge_ser_config(args)
+    last = args.max_folds or args.folds
+    if not 1 <= args.first_fold <= last:
+        raise EdgeSerError(f"--first-fold must be between 1 and {last}, got {args.first_fold}")
+    if args.first_fold > 1 and any("->" in p for p in args.protocols):
+        raise EdgeSerError("--first-fold applies to the -cv protocols only (a->b is one fold)")
     data, skipped = load_labelled_clips(
         [args.ravdess, args.emodb], ["ravdess", "emodb"], FeatureCache(), progress=False
     )
@@ -217,8 +222,9 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     results: dict[str, dict[str, list]] = {}
     seconds: dict[str, float] = {}
     for protocol in args.protocols:
-        folds = protocol_folds(data, protocol, args.folds, args.seed)[: args.max_folds]
-        for number, test in enumerate(folds, 1):
+        folds = protocol_folds(data, protocol, args.folds, args.seed)
+        first = args.first_fold
+        for number, test in enumerate(folds[first - 1 : args.max_folds], first):
             train = fold_indices(data, protocol, test)
             corpus, fold = fold_corpus(data, classic, config, train, test)
             fold.number = number
@@ -249,6 +255,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
         "protocols": args.protocols,
         "folds": args.folds,
         "max_folds": args.max_folds,
+        "first_fold": args.first_fold,
         "seed": args.seed,
         "methods": args.methods,
         "settings": args.set,
@@ -314,6 +321,14 @@ def _cell(result: dict, name: str) -> str:
     return text + (f" (collapse: {', '.join(flagged)})" if flagged else "")
 
 
+def _fold_range(report: dict) -> str:
+    """Which folds a report's CV means cover, in words."""
+    first, last = report.get("first_fold", 1), report.get("max_folds") or report["folds"]
+    if first > 1:
+        return f"folds {first}-{last}" if last > first else f"fold {first}"
+    return f"the first {last} folds" if last < report["folds"] else "folds"
+
+
 def to_markdown(report: dict) -> str:
     columns = []
     for protocol in report["protocols"]:
@@ -330,8 +345,8 @@ def to_markdown(report: dict) -> str:
         "labels, boredom left out). Each cell: UAR strict (argmax over the labels the model "
         "was trained on) / restricted (argmax over the labels the test corpus has); "
         f"`-cv`: {report['folds']}-fold leave-speakers-out (seed {report['seed']}), mean over "
-        + (f"the first {report['max_folds']} " if report.get("max_folds") else "")
-        + "folds; `a->b`: trained on every speaker of a, tested on b. Collapse: a label predicted "
+        + _fold_range(report)
+        + "; `a->b`: trained on every speaker of a, tested on b. Collapse: a label predicted "
         "more than twice as often as it occurs (strict argmax) in some fold. Clip score: "
         + report.get("clip_rule", "mean of the probabilities of every patch")
         + ".",
@@ -381,6 +396,7 @@ def to_markdown(report: dict) -> str:
         + " ".join(f"'{p}'" if ">" in p else p for p in report["protocols"])
         + f" --methods {' '.join(report['methods'])} --folds {report['folds']} "
         + (f"--max-folds {report['max_folds']} " if report.get("max_folds") else "")
+        + (f"--first-fold {report['first_fold']} " if report.get("first_fold", 1) > 1 else "")
         + f"--seed {report['seed']} --epochs {config['epochs']} --loss {config['loss']} "
         f"--balance {config['balance']}"
         + "".join(f" --set {s}" for s in report["settings"])
@@ -411,6 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5, help="leave-speakers-out folds")
     parser.add_argument(
         "--max-folds", type=int, default=None, help="run only the first N folds (screening)"
+    )
+    parser.add_argument(
+        "--first-fold",
+        type=int,
+        default=1,
+        help="start at fold N (1-based; with --max-folds M, folds N to M): the rest of a screen",
     )
     parser.add_argument("--epochs", type=int, default=None, help="edge-ser CNN epochs")
     parser.add_argument("--loss", choices=("restricted", "pooled"), default=None)

@@ -196,6 +196,28 @@ def test_cross_corpus_benchmark_scores_every_protocol(
     assert "ravdess->emodb" in markdown and "Reproduce:" in markdown
 
 
+def test_first_fold_runs_the_rest_of_a_screen_as_the_full_run_would(
+    cross_corpus_benchmark, two_corpora, tmp_path, capsys
+):
+    ravdess, emodb = two_corpora
+    corpora = ["--ravdess", str(ravdess), "--emodb", str(emodb), "--methods", "mfcc-svm"]
+    argv = [*corpora, "--folds", "3", "--protocols", "ravdess-cv"]
+    reports = []
+    for extra in ([], ["--first-fold", "2"]):
+        json_path = tmp_path / f"cc{len(reports)}.json"
+        assert cross_corpus_benchmark.main([*argv, *extra, "--json", str(json_path)]) == 0
+        reports.append(json.loads(json_path.read_text()))
+    full, rest = (r["results"]["mfcc-svm"]["ravdess-cv"]["folds"] for r in reports)
+    assert len(full) == 3 and rest == full[1:]
+    assert "mean over folds 2-3" in capsys.readouterr().out
+    # Past the last fold, or on a one-fold protocol: a one-line error.
+    assert cross_corpus_benchmark.main([*argv, "--first-fold", "4"]) == 2
+    loco = [*corpora, "--protocols", "ravdess->emodb", "--first-fold", "2"]
+    assert cross_corpus_benchmark.main(loco) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in errors] == ["error", "error"], errors
+
+
 def test_the_reproduce_line_gives_the_conv1d_epochs(cross_corpus_benchmark, two_corpora, tmp_path):
     ravdess, emodb = two_corpora
     markdown_path = tmp_path / "cc.md"

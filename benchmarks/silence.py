@@ -26,6 +26,7 @@ from edge_ser.recognizer import Recognizer
 from edge_ser.reference_preprocess import (
     SILENCE_LEVEL_DROP,
     WindowLevels,
+    quiet_windows,
     silent_windows,
     window_levels,
 )
@@ -50,7 +51,7 @@ def corpus_windows(recognizer: Recognizer, data_dir: Path, actors: set[str] | No
 
 def level_rule(drop: float) -> Callable[[WindowLevels], np.ndarray]:
     """The level rule alone at another ``drop``: which windows it marks as silence."""
-    return lambda levels: levels.mean < levels.mean.max() - drop
+    return lambda levels: quiet_windows(levels, drop=drop)
 
 
 def scores(

@@ -82,11 +82,16 @@ def silent_windows(
     return silent
 
 
-def quiet_windows(levels: WindowLevels, loudest: np.ndarray | float | None = None) -> np.ndarray:
-    """The level rule alone: each window's mean against ``loudest`` (by default the clip's
-    loudest mean). Alone, it is the rule before silent ends counted, kept for comparisons."""
+def quiet_windows(
+    levels: WindowLevels,
+    loudest: np.ndarray | float | None = None,
+    drop: float = SILENCE_LEVEL_DROP,
+) -> np.ndarray:
+    """The level rule alone: each window's mean more than ``drop`` below ``loudest`` (by
+    default the clip's loudest mean). Alone, it is the rule before silent ends counted, kept
+    for comparisons; another ``drop`` is for measuring the rule, not part of it."""
     mean = np.asarray(levels.mean, dtype=np.float64)
-    return mean < (mean.max(initial=-np.inf) if loudest is None else loudest) - SILENCE_LEVEL_DROP
+    return mean < (mean.max(initial=-np.inf) if loudest is None else loudest) - drop
 
 
 class LiveSilence:

@@ -101,3 +101,14 @@ def test_a_live_stream_remembers_the_loudest_window_and_frame_across_chunks():
     rest = stream.silent(window_levels(np.stack([loud, faint])))
     assert first.tolist() + rest.tolist() == [False, False, True]
     assert stream.loudest == (pytest.approx(levels.mean[1]), pytest.approx(SPEECH_DB, abs=1e-4))
+
+
+def test_the_level_rule_at_another_drop_measures_the_rule_without_changing_it():
+    loud, fainter = patch(slice(0, None)), patch(slice(0, None), magnitude=0.5)
+    levels = window_levels(np.stack([loud, fainter]))
+    gap = float(levels.mean[0] - levels.mean[1])
+    assert 0 < gap < SILENCE_LEVEL_DROP
+    assert quiet_windows(levels).tolist() == [False, False]
+    assert quiet_windows(levels, drop=SILENCE_LEVEL_DROP).tolist() == [False, False]
+    assert quiet_windows(levels, drop=gap * 0.9).tolist() == [False, True]
+    assert quiet_windows(levels, drop=gap * 1.1).tolist() == [False, False]

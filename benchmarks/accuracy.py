@@ -47,24 +47,28 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import egemaps  # noqa: E402  (eGeMAPS functionals, in a process without TensorFlow)
+from edge_ser import quiet  # noqa: E402
 
-from edge_ser import audio, corpora  # noqa: E402
-from edge_ser.bench.output import benchmark_main
-from edge_ser.features import FeatureCache
-from edge_ser.metrics import Scores, score
-from edge_ser.reference_preprocess import params, quiet_windows
-from edge_ser.train import (
-    CALIBRATION_PATCHES,
-    LabelledClips,
-    TrainConfig,
-    fit,
-    fold_parts,
-    load_labelled_clips,
-    recipe_text,
-    representative_patches,
-    summarise_folds,
-)
+# TensorFlow prints its start-up lines on import: hidden as edge-ser hides them.
+with quiet.third_party_quieted(quiet.verbose_from_env()):
+    import egemaps  # eGeMAPS functionals, in a process without TensorFlow
+
+    from edge_ser import audio, corpora
+    from edge_ser.bench.output import benchmark_main
+    from edge_ser.features import FeatureCache
+    from edge_ser.metrics import Scores, score
+    from edge_ser.reference_preprocess import params, quiet_windows
+    from edge_ser.train import (
+        CALIBRATION_PATCHES,
+        LabelledClips,
+        TrainConfig,
+        fit,
+        fold_parts,
+        load_labelled_clips,
+        recipe_text,
+        representative_patches,
+        summarise_folds,
+    )
 
 DEFAULT_DATA = (
     Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess-speech-actors01-20"

@@ -24,22 +24,26 @@ file size, the TFLite ops of each file, and the int8 latency per patch (one thre
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-from edge_ser.artifacts.formats import PATCH_INPUT
-from edge_ser.bench.latency import sample_patch
-from edge_ser.bench.machine import read_cpuinfo
-from edge_ser.bench.timing import time_calls
-from edge_ser.bundle import ModelBundle
-from edge_ser.export.golden import golden_inputs, signal_inputs
-from edge_ser.export.parity import compare
-from edge_ser.export.tflite import to_int8_tflite
-from edge_ser.labels import LabelSet, parse_label_list
-from edge_ser.model import with_label_set
+from edge_ser import quiet
+
+# TensorFlow prints its start-up lines on import: hidden as edge-ser hides them.
+with quiet.third_party_quieted(quiet.verbose_from_env()):
+    from edge_ser.artifacts.formats import PATCH_INPUT
+    from edge_ser.bench.latency import sample_patch
+    from edge_ser.bench.machine import read_cpuinfo
+    from edge_ser.bench.output import benchmark_main
+    from edge_ser.bench.timing import time_calls
+    from edge_ser.bundle import ModelBundle
+    from edge_ser.export.golden import golden_inputs, signal_inputs
+    from edge_ser.export.parity import compare
+    from edge_ser.export.tflite import to_int8_tflite
+    from edge_ser.labels import LabelSet, parse_label_list
+    from edge_ser.model import with_label_set
 
 
 def sum_then_divide(model, label_set: LabelSet):
@@ -185,7 +189,7 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument(
@@ -193,18 +197,13 @@ def main() -> None:
     )
     parser.add_argument("--merge", action="append", default=None)
     parser.add_argument("--repeats", type=int, default=1000)
-    parser.add_argument("--json", type=Path)
-    parser.add_argument("--markdown", type=Path)
-    args = parser.parse_args()
-    merge = ["calm=neutral"] if args.merge is None else args.merge
-    result = measure(args.model, (args.labels, merge), args.repeats)
-    text = markdown(result)
-    print(text)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-    if args.markdown:
-        args.markdown.write_text(text)
+
+    def run(args: argparse.Namespace) -> dict:
+        merge = ["calm=neutral"] if args.merge is None else args.merge
+        return measure(args.model, (args.labels, merge), args.repeats)
+
+    return benchmark_main(parser, run, markdown, argv)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

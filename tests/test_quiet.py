@@ -80,3 +80,16 @@ def test_progress_lines_show_in_a_terminal_only(monkeypatch):
         monkeypatch.setattr(sys, "stderr", stream)
         progress_log("building emotion_int8.tflite")
         assert ("building" in stream.getvalue()) is shown
+
+
+def test_benchmarks_print_no_third_party_lines(model_dir, tmp_path):
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "label_sets.py"
+    json_path = tmp_path / "label-sets.json"
+    argv = [sys.executable, str(script), "--model", str(model_dir), "--repeats", "3"]
+    env = {k: v for k, v in os.environ.items() if k != VERBOSE_ENV_VAR}
+    result = subprocess.run(
+        [*argv, "--json", str(json_path)], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert json_path.is_file()
+    assert not third_party(result.stderr.splitlines()), result.stderr

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from edge_ser import quiet
 from edge_ser.errors import EdgeSerError
 
 
@@ -19,12 +20,14 @@ def benchmark_main(
     argv: list[str] | None = None,
 ) -> int:
     """Entry point of a benchmark script: add ``--json`` and ``--markdown`` to ``parser``,
-    run the benchmark on the parsed arguments and emit its report; exit code."""
+    run the benchmark on the parsed arguments (other libraries' messages hidden, as ``edge-ser``
+    hides them, unless ``EDGE_SER_VERBOSE`` is set) and emit its report; exit code."""
     parser.add_argument("--json", type=Path, help="write the results as JSON here")
     parser.add_argument("--markdown", type=Path, help="write the results as Markdown here")
     args = parser.parse_args(argv)
     try:
-        report = run(args)
+        with quiet.third_party_quieted(quiet.verbose_from_env()):
+            report = run(args)
     except EdgeSerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -19,12 +19,15 @@ Methods are those of ``accuracy.py`` (``--methods``; default all, ``egemaps-svm`
 ``pip install -e .[bench]``). ``--set`` overrides any field of the edge-ser ``TrainConfig``
 (``--set model.widths=24,48,96,192 --set augment.gain_db=-48,12``) for experiments; the
 report records the whole configuration, the int8 file size and its latency on one patch.
+``--combine A.json B.json ...`` joins the reports of consecutive fold ranges of one run
+(``--max-folds``, then ``--first-fold``) into the report the whole run would have written.
 
 Usage::
 
     python benchmarks/cross_corpus.py [--ravdess DIR] [--emodb DIR] [--protocols ...]
         [--methods ...] [--folds 5] [--epochs N] [--seed 0] [--loss restricted|pooled]
         [--balance corpus|label] [--set FIELD=VALUE ...] [--json PATH] [--markdown PATH]
+    python benchmarks/cross_corpus.py --combine REPORT.json ... [--json PATH] [--markdown PATH]
 """
 
 from __future__ import annotations
@@ -201,6 +204,8 @@ def without_labels(data: LabelledClips, excluded: Sequence[str]) -> LabelledClip
 
 
 def run_benchmark(args: argparse.Namespace) -> dict:
+    if args.combine:
+        return combine_reports(args.combine)
     config = edge_ser_config(args)
     last = args.max_folds or args.folds
     if not 1 <= args.first_fold <= last:
@@ -271,6 +276,69 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     if latency:
         summary["edge_ser_int8"] = latency
     return summary
+
+
+# What the reports of one run's fold ranges share.
+RUN_SETTINGS = ("n_clips", "n_speakers", "corpus_labels", "protocols", "folds", "seed",
+                "methods", "settings", "excluded_labels", "clip_rule", "edge_ser_config",
+                "conv1d_epochs")  # fmt: skip
+
+
+def _read_report(path: Path) -> dict:
+    try:
+        report = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise EdgeSerError(f"cannot read report '{path}': {exc}") from None
+    if not isinstance(report, dict) or not isinstance(report.get("results"), dict):
+        raise EdgeSerError(f"'{path}' is not a cross_corpus.py report")
+    return report
+
+
+def combine_reports(paths: Sequence[Path]) -> dict:
+    """One report from the reports of consecutive fold ranges of one run (``--first-fold``).
+
+    Rows missing from some report are left out; the settings of every report must agree and
+    their folds must follow on from fold 1 without a gap or an overlap.
+    """
+    ranges = sorted(((_read_report(p), p) for p in paths), key=lambda r: r[0].get("first_fold", 1))
+    first = ranges[0][0]
+    try:
+        next_fold = 1
+        for report, path in ranges:
+            differing = [key for key in RUN_SETTINGS if report.get(key) != first.get(key)]
+            if differing:
+                raise EdgeSerError(f"'{path}' is of another run: {', '.join(differing)} differ")
+            if report.get("first_fold", 1) != next_fold:
+                raise EdgeSerError(
+                    f"'{path}' starts at fold {report.get('first_fold', 1)}, not {next_fold}"
+                )
+            next_fold = (report["max_folds"] or report["folds"]) + 1
+        reports = [report for report, _ in ranges]
+        rows = [row for row in first["results"] if all(row in r["results"] for r in reports)]
+        results = {
+            row: _summarise(
+                {
+                    protocol: [f for r in reports for f in r["results"][row][protocol]["folds"]]
+                    for protocol in first["protocols"]
+                }
+            )
+            for row in rows
+        }
+        seconds: dict[str, float] = {}
+        for report in reports:
+            for method, value in report["seconds_per_method"].items():
+                seconds[method] = seconds.get(method, 0.0) + value
+    except (KeyError, TypeError) as exc:
+        raise EdgeSerError(f"not a cross_corpus.py report: no {exc}") from None
+    last = next_fold - 1
+    return {
+        **first,
+        "max_folds": last if last < first["folds"] else None,
+        "first_fold": 1,
+        "seconds_per_method": seconds,
+        "results": results,
+        "combined_from": [Path(path).name for _, path in ranges],
+    }
 
 
 def _brief(report: dict) -> dict:
@@ -387,6 +455,12 @@ def to_markdown(report: dict) -> str:
             f"{lat['int8_ms_per_patch_median']:.3f} ms per patch (median, 1 call)."
         )
     seconds = ", ".join(f"{m} {s:.0f} s" for m, s in report["seconds_per_method"].items())
+    if report.get("combined_from"):
+        lines.append(
+            "- Joined from the runs of consecutive folds "
+            + ", ".join(f"`{name}`" for name in report["combined_from"])
+            + " (`--combine`)."
+        )
     lines += [
         f"- Time (training and testing, all folds, {report['cpus']} shared CPU cores): {seconds}; "
         + ", ".join(f"{name} {v}" for name, v in report["versions"].items())
@@ -458,6 +532,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--conv1d-epochs", type=int, default=accuracy.CONV1D_EPOCHS)
     parser.add_argument("--seed", type=int, default=0, help="folds and model seeds")
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        type=Path,
+        metavar="REPORT",
+        help="join the JSON reports of consecutive fold ranges of one run (no training)",
+    )
     return benchmark_main(parser, run_benchmark, to_markdown, argv)
 
 

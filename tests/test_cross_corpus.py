@@ -218,6 +218,37 @@ def test_first_fold_runs_the_rest_of_a_screen_as_the_full_run_would(
     assert [line.split(":")[0] for line in errors] == ["error", "error"], errors
 
 
+def test_combine_joins_fold_ranges_into_the_whole_run(
+    cross_corpus_benchmark, two_corpora, tmp_path, capsys
+):
+    ravdess, emodb = two_corpora
+    argv = ["--ravdess", str(ravdess), "--emodb", str(emodb), "--methods", "mfcc-svm"]
+    argv += ["--folds", "3", "--protocols", "ravdess-cv", "joint-cv"]
+    paths = {}
+    for name, extra in [
+        ("full", []),
+        ("head", ["--max-folds", "1"]),
+        ("rest", ["--first-fold", "2"]),
+    ]:
+        paths[name] = tmp_path / f"{name}.json"
+        assert cross_corpus_benchmark.main([*argv, *extra, "--json", str(paths[name])]) == 0
+    joined_path = tmp_path / "joined.json"
+    combine = ["--combine", str(paths["rest"]), str(paths["head"]), "--json", str(joined_path)]
+    assert cross_corpus_benchmark.main([*combine, "--markdown", str(tmp_path / "j.md")]) == 0
+    full, joined = (json.loads(p.read_text()) for p in (paths["full"], joined_path))
+    assert joined["results"] == full["results"]
+    assert joined["max_folds"] is None and joined["first_fold"] == 1
+    assert "`head.json`, `rest.json`" in (tmp_path / "j.md").read_text()
+    # A gap, an overlap or another run's settings: a one-line error.
+    capsys.readouterr()
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**json.loads(paths["rest"].read_text()), "seed": 1}))
+    for parts in ([paths["rest"]], [paths["head"], paths["full"]], [paths["head"], other]):
+        assert cross_corpus_benchmark.main(["--combine", *map(str, parts)]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in errors] == ["error"] * 3, errors
+
+
 def test_the_reproduce_line_gives_the_conv1d_epochs(cross_corpus_benchmark, two_corpora, tmp_path):
     ravdess, emodb = two_corpora
     markdown_path = tmp_path / "cc.md"

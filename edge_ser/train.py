@@ -85,10 +85,11 @@ class TrainConfig:
     # against 0.839 pooled; benchmarks/cross-corpus-edge-ser-joint-*).
     loss: str = "pooled"
     # Leading and trailing silence trimmed from each training clip (the frames before the
-    # first and after the last one within this many dB of the clip's loudest; 0: off). Crops
-    # of a corpus's silent ends teach its noise floor as an emotion: RAVDESS clips are 55%
-    # silence, EMO-DB clips 22% (benchmarks/corpus-differences.md).
-    trim_silence_db: float = 30.0
+    # first and after the last one within this many dB of the clip's loudest; 0: off). Off by
+    # default: trimming at 30 dB cost 0.04-0.07 UAR from RAVDESS to EMO-DB, 0.03 from EMO-DB to
+    # RAVDESS and 0.02-0.03 in each corpus's own speaker CV (benchmarks/cross-corpus-levers/
+    # *no-trim*); the clip score leaves silent ends out at inference instead.
+    trim_silence_db: float = 0.0
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

@@ -153,7 +153,7 @@ def add_training_choices_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="DB",
         help="trim each training clip to its first and last frame within DB of its loudest "
-        "(default 30; 0: off)",
+        "(default 0: off)",
     )
 
 

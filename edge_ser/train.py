@@ -86,9 +86,11 @@ class TrainConfig:
     loss: str = "pooled"
     # Leading and trailing silence trimmed from each training clip (the frames before the
     # first and after the last one within this many dB of the clip's loudest; 0: off). Off by
-    # default: trimming at 30 dB cost 0.04-0.07 UAR from RAVDESS to EMO-DB, 0.03 from EMO-DB to
-    # RAVDESS and 0.02-0.03 in each corpus's own speaker CV (benchmarks/cross-corpus-levers/
-    # *no-trim*); the clip score leaves silent ends out at inference instead.
+    # default: against trimming at 30 dB, untrimmed training read +0.07 restricted UAR from
+    # RAVDESS to EMO-DB (two seeds), +0.03 / -0.01 from EMO-DB to RAVDESS (seeds 0 / 1) and
+    # +0.025 / +0.015 in RAVDESS's / EMO-DB's own 5-fold speaker CV (benchmarks/
+    # cross-corpus-bundled-recipe-* against cross-corpus-levers/*-trim30-120-epochs*); the clip
+    # score leaves silent ends out at inference instead.
     trim_silence_db: float = 0.0
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)

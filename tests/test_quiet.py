@@ -24,11 +24,16 @@ THIRD_PARTY = re.compile(
 )
 
 
-def edge_ser(*argv: str, verbose: bool = False) -> list[str]:
-    """stderr lines of ``edge-ser ARGV`` run as users run it; the command must succeed."""
-    env = {
+def default_env() -> dict[str, str]:
+    """This process's environment without the settings that quiet or unquiet libraries."""
+    return {
         k: v for k, v in os.environ.items() if k not in (VERBOSE_ENV_VAR, "TF_CPP_MIN_LOG_LEVEL")
     }
+
+
+def edge_ser(*argv: str, verbose: bool = False) -> list[str]:
+    """stderr lines of ``edge-ser ARGV`` run as users run it; the command must succeed."""
+    env = default_env()
     if verbose:
         env[VERBOSE_ENV_VAR] = "1"
     command = [sys.executable, "-m", "edge_ser", *argv]
@@ -86,9 +91,8 @@ def test_benchmarks_print_no_third_party_lines(model_dir, tmp_path):
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "label_sets.py"
     json_path = tmp_path / "label-sets.json"
     argv = [sys.executable, str(script), "--model", str(model_dir), "--repeats", "3"]
-    env = {k: v for k, v in os.environ.items() if k != VERBOSE_ENV_VAR}
     result = subprocess.run(
-        [*argv, "--json", str(json_path)], capture_output=True, text=True, env=env
+        [*argv, "--json", str(json_path)], capture_output=True, text=True, env=default_env()
     )
     assert result.returncode == 0, result.stderr
     assert json_path.is_file()

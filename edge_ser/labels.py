@@ -27,7 +27,12 @@ LABEL_INDEX: dict[str, int] = {label: i for i, label in enumerate(CANONICAL_LABE
 # label's crops are drawn from the corpora that have it, and which labels a clip's softmax
 # (and so its loss) runs over.
 BALANCES: tuple[str, ...] = ("corpus", "label")
-LOSSES: tuple[str, ...] = ("pooled", "restricted")
+LOSSES: tuple[str, ...] = ("pooled", "restricted", "partial")
+
+# The partial loss: a corpus that does not annotate the key label files such speech under the
+# value (EMO-DB has no calm, so its calm speech is among its neutral clips). Such a corpus's
+# clips of the value count as either label: a neutral EMO-DB clip is no evidence against calm.
+FILED_UNDER: dict[str, str] = {"calm": "neutral"}
 
 
 class LabelSetError(EdgeSerError):

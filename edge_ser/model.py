@@ -115,6 +115,38 @@ class RestrictedCrossentropy(keras.losses.Loss):
 
 
 @keras.saving.register_keras_serializable(package="edge_ser")
+class PartialCrossentropy(keras.losses.Loss):
+    """Cross-entropy against a set of acceptable labels: minus the log of their summed
+    probability.
+
+    Targets are multi-hot. With one label per example this is Keras's categorical
+    cross-entropy, label smoothing included; an example whose targets are neutral and calm is
+    scored on p(neutral) + p(calm), so it neither favours one of them over the other nor
+    stops counting against every other label.
+    """
+
+    def __init__(self, label_smoothing: float = 0.0, name: str = "partial_crossentropy"):
+        super().__init__(name=name)
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        probs = ops.clip(y_pred, 1e-7, 1.0)
+        acceptable = ops.clip(ops.sum(y_true * y_pred, axis=-1), 1e-7, 1.0)
+        uniform = -ops.mean(ops.log(probs), axis=-1)
+        return (1.0 - self.label_smoothing) * -ops.log(acceptable) + self.label_smoothing * uniform
+
+    def get_config(self) -> dict:
+        return {"label_smoothing": self.label_smoothing, "name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="edge_ser")
+def partial_accuracy(y_true, y_pred):
+    """Share of examples whose argmax is one of their acceptable labels (multi-hot targets)."""
+    picked = ops.one_hot(ops.argmax(y_pred, axis=-1), ops.shape(y_pred)[-1])
+    return ops.sum(y_true * picked, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="edge_ser")
 def restricted_accuracy(y_true, y_pred):
     """Share of examples whose argmax over their corpus's labels is the target."""
     one_hot, mask = _split_targets(y_true)

@@ -1,4 +1,5 @@
-"""Several corpora at once: loading, corpus-balanced crops, the restricted loss, training on
+"""Several corpora at once: loading, corpus-balanced crops, the restricted and partial losses,
+training on
 two directories, leave-one-corpus-out, multi-directory evaluation and
 ``benchmarks/cross_corpus.py``, on small generated corpora (RAVDESS- and EMO-DB-named)."""
 
@@ -9,16 +10,22 @@ import json
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from audio_factory import write_audio
 from conftest import emotion_signal, write_emotion_corpus
 
 from edge_ser import corpora
-from edge_ser.bundle import CARD_FILE, ModelBundle
+from edge_ser.bundle import CARD_FILE, METRICS_FILE, ModelBundle
 from edge_ser.cli import main
 from edge_ser.errors import DataError
-from edge_ser.model import ModelConfig, RestrictedCrossentropy
+from edge_ser.model import (
+    ModelConfig,
+    PartialCrossentropy,
+    RestrictedCrossentropy,
+    partial_accuracy,
+)
 from edge_ser.promote import promote
 from edge_ser.reports import cross_corpus_rows
 from edge_ser.train import (
@@ -120,6 +127,34 @@ def test_restricted_loss_ignores_labels_the_corpus_lacks():
     np.testing.assert_allclose(smoothed[0], -(0.95 * np.log(0.4) + 0.05 * np.log(0.6)), rtol=1e-5)
 
 
+def test_partial_loss_scores_a_label_set_on_its_summed_probability():
+    probs = np.array([[0.2, 0.5, 0.3], [0.2, 0.5, 0.3]], dtype=np.float32)
+    targets = np.array([[1, 1, 0], [1, 0, 0]], dtype=np.float32)
+    loss = np.asarray(PartialCrossentropy(0.0).call(targets, probs))
+    # Row 1: either of labels 0 and 1 is right, p = 0.7; row 2: plain cross-entropy.
+    np.testing.assert_allclose(loss, [-np.log(0.7), -np.log(0.2)], rtol=1e-5)
+    smoothed = np.asarray(PartialCrossentropy(0.1).call(targets, probs))
+    uniform = -np.log(probs[0]).mean()
+    np.testing.assert_allclose(smoothed[0], 0.9 * -np.log(0.7) + 0.1 * uniform, rtol=1e-5)
+    # With one label per row it is Keras's categorical cross-entropy, smoothing included.
+    keras_loss = keras.losses.CategoricalCrossentropy(label_smoothing=0.1, reduction=None)
+    np.testing.assert_allclose(smoothed[1], np.asarray(keras_loss(targets, probs))[1], rtol=1e-5)
+    hits = np.asarray(partial_accuracy(targets, np.array([[0.2, 0.5, 0.3], [0.1, 0.6, 0.3]])))
+    assert hits.tolist() == [1.0, 0.0]
+
+
+def test_partial_targets_let_a_corpus_without_calm_file_calm_under_neutral(two_corpora):
+    data, _ = load_labelled_clips(list(two_corpora), progress=False)
+    sets = data.target_sets()
+    neutral, calm = data.labels.index("neutral"), data.labels.index("calm")
+    for clip, row, label in zip(data.clips, sets, data.targets, strict=True):
+        expected = np.eye(len(data.labels))[label]
+        if clip.corpus == "emodb" and label == neutral:
+            expected[calm] = 1  # EMO-DB has no calm: its neutral clips are neutral or calm
+        np.testing.assert_array_equal(row, expected)
+    assert sets[:, calm].sum() > sum(c.label == "calm" for c in data.clips)
+
+
 @pytest.mark.slow
 def test_train_and_leave_one_corpus_out_on_two_directories(two_corpora, tmp_path, capsys):
     ravdess, emodb = two_corpora
@@ -151,6 +186,16 @@ def test_train_and_leave_one_corpus_out_on_two_directories(two_corpora, tmp_path
     assert main(["evaluate", str(ravdess), str(emodb), "--model", str(out)]) == 0
     text = capsys.readouterr().out
     assert "restricted to the labels present" in text and "\nemodb:\n" in text
+
+
+@pytest.mark.slow
+def test_train_with_the_partial_loss_on_two_directories(two_corpora, tmp_path):
+    out = tmp_path / "run"
+    argv = ["train", *map(str, two_corpora), "--out", str(out), "--loss", "partial"]
+    assert main([*argv, "--epochs", "1", "--seed", "0"]) == 0
+    assert json.loads((out / "model.json").read_text())["config"]["loss"] == "partial"
+    history = json.loads((out / METRICS_FILE).read_text())["history"]
+    assert 0 < history["accuracy"][0] <= 1 and np.isfinite(history["loss"][0])
 
 
 @pytest.fixture(scope="module")

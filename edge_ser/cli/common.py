@@ -138,7 +138,8 @@ def add_training_choices_arguments(parser: argparse.ArgumentParser) -> None:
         choices=LOSSES,
         default=None,
         help="pooled (default): each clip's softmax runs over every label; restricted: over "
-        "its corpus's labels only",
+        "its corpus's labels only; partial: pooled, but a clip of a corpus without calm that "
+        "is neutral counts as neutral or calm",
     )
     parser.add_argument(
         "--balance",

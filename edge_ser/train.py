@@ -54,7 +54,12 @@ from edge_ser.model import (
     restricted_accuracy,
     save_for_inference,
 )
-from edge_ser.reference_preprocess import frame_levels_db, params
+from edge_ser.reference_preprocess import (
+    frame_levels_db,
+    params,
+    silent_windows,
+    window_levels,
+)
 from edge_ser.runtimes.keras_runtime import KerasRuntime
 
 CALIBRATION_PATCHES = 128  # int8 calibration, from training speakers
@@ -97,6 +102,9 @@ class TrainConfig:
     # cross-corpus-bundled-recipe-* against cross-corpus-levers/*-trim30-120-epochs*); the clip
     # score leaves silent ends out at inference instead.
     trim_silence_db: float = 0.0
+    # Training crops start only where the clip score would keep the window (``speech_starts``:
+    # not silence by ``silent_windows``), so the model learns from the windows it is scored on.
+    speech_crops: bool = False
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -205,6 +213,16 @@ class LabelledClips:
                 h, s = self.labels.index(hidden), self.labels.index(shown)
                 targets[lacking[:, h] & (self.targets == s), h] = 1.0
         return targets
+
+    def speech_starts(self) -> list[np.ndarray]:
+        """Per clip, the frames where a patch that is not silence starts (``silent_windows``
+        over the clip's patches at every frame, against the loudest of them)."""
+        starts = []
+        for log_mel in self.log_mels:
+            windows = np.lib.stride_tricks.sliding_window_view(log_mel, params.PATCH_FRAMES, 0)
+            silent = silent_windows(window_levels(windows.transpose(0, 2, 1)))
+            starts.append(np.flatnonzero(~silent))
+        return starts
 
     def with_silence_trimmed(self, below_peak_db: float) -> LabelledClips:
         """The same clips with each log-mel trimmed by ``trim_silence`` (0: unchanged)."""
@@ -316,10 +334,12 @@ def sample_crops_with_sources(
     rng: np.random.Generator,
     balance: str = "corpus",
     tempo: tuple[float, float] = (1.0, 1.0),
+    starts: Sequence[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``sample_crops`` and the index of the clip each crop was cut from; with a ``tempo``
     range other than (1, 1), each crop spans ``96 r`` frames (``r`` uniform in the range, at
-    most the clip) resampled to 96."""
+    most the clip) resampled to 96. ``starts`` (``LabelledClips.speech_starts``): where each
+    clip's 96-frame crops may start (other lengths start anywhere)."""
     shape = (crops_per_class * len(data.labels), params.PATCH_FRAMES, params.NUM_MEL_BANDS)
     x = np.empty(shape, dtype=np.float32)
     y = np.repeat(np.arange(len(data.labels)), crops_per_class)
@@ -341,7 +361,10 @@ def sample_crops_with_sources(
                 length = params.PATCH_FRAMES
                 if tempo != (1.0, 1.0):
                     length = min(round(length * rng.uniform(*tempo)), len(log_mel))
-                start = rng.integers(0, len(log_mel) - length + 1)
+                if starts is not None and length == params.PATCH_FRAMES:
+                    start = rng.choice(starts[clip])
+                else:
+                    start = rng.integers(0, len(log_mel) - length + 1)
                 x[row] = stretch_in_time(log_mel[start : start + length], params.PATCH_FRAMES)
                 sources[row] = clip
                 row += 1
@@ -440,13 +463,14 @@ def fit(
         loss=loss,
         metrics=metrics,
     )
+    starts = train.speech_starts() if config.speech_crops else None
     augment = make_augmenter(config.augment)
     mixup = make_mixup(config.augment.mixup_alpha) if config.augment.mixup_alpha > 0 else None
     n_labels = len(train.labels)
 
     def epoch_dataset() -> tf.data.Dataset:
         x, y, sources = sample_crops_with_sources(
-            train, config.crops_per_class, rng, config.balance, config.augment.tempo
+            train, config.crops_per_class, rng, config.balance, config.augment.tempo, starts
         )
         order = rng.permutation(len(x))
         # The augmenter draws from TF's stateful RNG: mapping one batch at a time after

@@ -26,7 +26,7 @@ from edge_ser.features import FeatureCache
 from edge_ser.labels import CANONICAL_LABELS
 from edge_ser.model import ModelConfig
 from edge_ser.promote import promote
-from edge_ser.reference_preprocess import params
+from edge_ser.reference_preprocess import frame_levels_db, params
 from edge_ser.reference_preprocess.log_mel import waveform_to_log_mel
 from edge_ser.train import (
     CALIBRATION_PATCHES,
@@ -147,6 +147,26 @@ def test_trim_silence_keeps_a_short_utterance_one_patch_long_around_its_speech()
     assert len(trimmed) == params.PATCH_FRAMES
     loud = trimmed.max(axis=1) > log_mel.max() - 3  # the tone's frames, all inside
     assert loud.sum() == (log_mel.max(axis=1) > log_mel.max() - 3).sum()
+
+
+def test_speech_crops_start_only_where_the_window_holds_speech_at_both_ends():
+    log_mel = _tone_between_silences(1.0, 1.5, 0.8)  # the tone: frames ~98 to ~250
+    data = _fake_clips(["happy"], ["a"], [len(log_mel)])
+    data.log_mels = [log_mel]
+    (starts,) = data.speech_starts()
+    # A kept window has a tone frame among its first and its last 24 frames.
+    assert 73 <= starts.min() <= 77 and 176 <= starts.max() <= 180
+    assert np.array_equal(starts, np.arange(starts.min(), starts.max() + 1))
+    threshold = frame_levels_db(log_mel).max() - 30
+
+    def speech_at_both_ends(crops: np.ndarray) -> np.ndarray:
+        loud = frame_levels_db(crops) > threshold
+        return loud[:, :24].any(axis=1) & loud[:, -24:].any(axis=1)
+
+    x, _, _ = sample_crops_with_sources(data, 50, np.random.default_rng(0), starts=[starts])
+    assert speech_at_both_ends(x).all()
+    uniform, _, _ = sample_crops_with_sources(data, 50, np.random.default_rng(0))
+    assert not speech_at_both_ends(uniform).all()  # without the starts, silent ends are drawn
 
 
 def test_trimming_is_off_at_zero_and_only_shortens_clips():
@@ -293,6 +313,14 @@ def test_metrics_json_describes_a_speaker_independent_run(runs):
     assert history["kept_epochs"] == [1, SMALL.epochs]
     assert metrics["kept_weights"] == f"weights averaged over epochs 1-{SMALL.epochs}"
     assert metrics["validation"]["n_clips"] == metrics["n_val_clips"]
+
+
+@pytest.mark.slow
+def test_a_run_with_speech_crops_records_the_setting(emotion_corpus, tmp_path):
+    config = replace(SMALL, epochs=1, speech_crops=True)
+    train_run(emotion_corpus, tmp_path / "run", config=config, progress=False, log=lambda _: None)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["config"]["speech_crops"] is True and len(metrics["history"]["loss"]) == 1
 
 
 @pytest.mark.slow

@@ -54,7 +54,7 @@ from edge_ser.bench.output import benchmark_main  # noqa: E402
 from edge_ser.errors import EdgeSerError  # noqa: E402
 from edge_ser.evaluate import corpora_report  # noqa: E402
 from edge_ser.features import FeatureCache  # noqa: E402
-from edge_ser.labels import CANONICAL_LABELS, LOSSES  # noqa: E402
+from edge_ser.labels import BALANCES, CANONICAL_LABELS, LOSSES  # noqa: E402
 from edge_ser.train import (  # noqa: E402
     LabelledClips,
     TrainConfig,
@@ -510,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--epochs", type=int, default=None, help="edge-ser CNN epochs")
     parser.add_argument("--loss", choices=LOSSES, default=None)
-    parser.add_argument("--balance", choices=("corpus", "label"), default=None)
+    parser.add_argument("--balance", choices=BALANCES, default=None)
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="TrainConfig field"
     )

@@ -445,21 +445,20 @@ def fit(
     # Per-clip target rows, each crop taking its clip's: (one-hot, corpus mask) for the
     # restricted loss, label sets for the partial one; None: one-hot labels (pooled).
     clip_targets = None
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+    metrics = ["accuracy"]
     if config.loss != "pooled" and not masks.all():
         if config.augment.mixup_alpha > 0:
-            raise EdgeSerError(f"mixup cannot be combined with the {config.loss} loss")
-        one_hot = np.eye(len(train.labels), dtype=np.float32)[train.targets]
-        restricted = config.loss == "restricted"
-        clip_targets = (
-            np.concatenate([one_hot, masks], axis=1) if restricted else train.target_sets()
-        )
-    if clip_targets is None:
-        loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
-        metrics = ["accuracy"]
-    elif restricted:
-        loss, metrics = RestrictedCrossentropy(config.label_smoothing), [restricted_accuracy]
-    else:
-        loss, metrics = PartialCrossentropy(config.label_smoothing), [partial_accuracy]
+            raise EdgeSerError(
+                f"mixup cannot be combined with the {config.loss} loss; use --loss pooled"
+            )
+        if config.loss == "restricted":
+            one_hot = np.eye(len(train.labels), dtype=np.float32)[train.targets]
+            clip_targets = np.concatenate([one_hot, masks], axis=1)
+            loss, metrics = RestrictedCrossentropy(config.label_smoothing), [restricted_accuracy]
+        else:
+            clip_targets = train.target_sets()
+            loss, metrics = PartialCrossentropy(config.label_smoothing), [partial_accuracy]
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
         loss=loss,

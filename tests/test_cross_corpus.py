@@ -1,6 +1,5 @@
 """Several corpora at once: loading, corpus-balanced crops, the restricted and partial losses,
-training on
-two directories, leave-one-corpus-out, multi-directory evaluation and
+training on two directories, leave-one-corpus-out, multi-directory evaluation and
 ``benchmarks/cross_corpus.py``, on small generated corpora (RAVDESS- and EMO-DB-named)."""
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ class TrainConfig:
     warmup_epochs: int = 8
     average_last: int = 20  # without early stopping: average the last epochs' weights
     # Several corpora: "corpus" draws each label's crops equally from the corpora that have
-    # it, "label" from all of that label's clips (the larger corpus dominates).
+    # it, "sqrt" in proportion to the square root of each corpus's clip count of the label,
+    # "label" from all of that label's clips (the larger corpus dominates).
     balance: str = "corpus"
     # Several corpora with different label sets: "pooled" scores each crop's softmax over every
     # label, "restricted" over its corpus's labels only (a corpus without calm says nothing
@@ -324,7 +325,8 @@ def sample_crops(
     """Class-balanced random 96-frame crops: ``crops_per_class`` per label.
 
     With several corpora and ``balance="corpus"``, each label's crops are split evenly over
-    the corpora that have it; ``"label"`` draws them from all of that label's clips.
+    the corpora that have it, with ``"sqrt"`` in proportion to the square root of each
+    corpus's clip count of the label; ``"label"`` draws them from all of that label's clips.
     """
     x, y, _ = sample_crops_with_sources(data, crops_per_class, rng, balance)
     return x, y
@@ -351,11 +353,14 @@ def sample_crops_with_sources(
     for label in range(len(data.labels)):
         of_label = data.targets == label
         groups = [of_label]
-        if balance == "corpus":
+        if balance != "label":
             groups = [
                 of_label & (names == n) for n in data.corpora if np.any(of_label & (names == n))
             ]
-        shares = [len(part) for part in np.array_split(np.arange(crops_per_class), len(groups))]
+        weights = [1.0] * len(groups)
+        if balance == "sqrt":
+            weights = [np.sqrt(group.sum()) for group in groups]
+        shares = proportional_shares(crops_per_class, weights)
         for group, share in zip(groups, shares, strict=True):
             chosen = rng.choice(np.flatnonzero(group), size=share, replace=True)
             for clip in chosen:
@@ -371,6 +376,16 @@ def sample_crops_with_sources(
                 sources[row] = clip
                 row += 1
     return x, y, sources
+
+
+def proportional_shares(total: int, weights: Sequence[float]) -> list[int]:
+    """``total`` split in proportion to ``weights``, summing to ``total`` (the largest
+    remainders, the first of equal ones, take the units left over)."""
+    exact = total * np.asarray(weights, dtype=np.float64) / np.sum(weights)
+    shares = np.floor(exact).astype(np.int64)
+    order = np.argsort(shares - exact, kind="stable")
+    shares[order[: total - shares.sum()]] += 1
+    return shares.tolist()
 
 
 def input_scale(x: np.ndarray, per_band: bool = False) -> float:

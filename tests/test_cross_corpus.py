@@ -104,11 +104,13 @@ def test_crops_are_balanced_over_corpora_within_each_label(two_corpora):
     assert (names[y == calm] == "ravdess").all()  # only RAVDESS has calm
     assert all(data.clips[s].label == data.labels[t] for s, t in zip(sources, y, strict=True))
     # With one EMO-DB speaker left, "label" draws from all of a label's clips, so the larger
-    # corpus dominates (8 of 10 happy clips are RAVDESS); "corpus" still splits evenly.
+    # corpus dominates (8 of 10 happy clips are RAVDESS); "sqrt" weighs the corpora by the
+    # square roots of their clip counts (sqrt 8 against sqrt 2: 2 to 1); "corpus" still splits
+    # evenly.
     dropped = {"emodb:12", "emodb:13", "emodb:14"}
     few = data.subset([i for i, c in enumerate(data.clips) if c.speaker not in dropped])
     assert sum(c.corpus == "emodb" and c.label == "happy" for c in few.clips) == 2
-    for balance, share in (("label", 0.8), ("corpus", 0.5)):
+    for balance, share in (("label", 0.8), ("sqrt", 2 / 3), ("corpus", 0.5)):
         _, y, sources = sample_crops_with_sources(few, 400, np.random.default_rng(0), balance)
         names = np.array([few.clips[i].corpus for i in sources])
         assert (names[y == happy] == "ravdess").mean() == pytest.approx(share, abs=0.06)

@@ -146,7 +146,8 @@ def add_training_choices_arguments(parser: argparse.ArgumentParser) -> None:
         choices=BALANCES,
         default=None,
         help="corpus (default): each label's training crops split evenly over the corpora "
-        "that have it; label: drawn from all of the label's clips",
+        "that have it; sqrt: in proportion to the square root of each corpus's clips of the "
+        "label; label: drawn from all of the label's clips",
     )
     parser.add_argument(
         "--trim-silence",

@@ -214,6 +214,36 @@ def build_model(
     return keras.Model(inputs, outputs, name="edge_ser_cnn")
 
 
+@keras.saving.register_keras_serializable(package="edge_ser")
+class GradientReversal(layers.Layer):
+    """The identity going forward; going back, the gradient times ``-strength``.
+
+    ``stop_gradient((1 + s) x) - s x`` is ``x`` in value and ``-s`` in slope, so no custom
+    gradient is needed. ``strength`` is a variable: training raises it epoch by epoch.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.strength = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+    def call(self, inputs):
+        return ops.stop_gradient((1.0 + self.strength) * inputs) - self.strength * inputs
+
+
+def with_corpus_adversary(model: keras.Model, corpora: int) -> tuple[keras.Model, GradientReversal]:
+    """A training-only model with two outputs: ``model``'s probabilities and a corpus classifier
+    (``corpus``) on its embedding (the input of its ``dropout`` layer) behind a
+    ``GradientReversal``. Trained together, the corpus head learns to tell the corpora apart
+    and the shared layers learn to stop it (domain-adversarial training). ``model`` shares
+    its layers and is what gets saved; the head is left behind.
+    """
+    reversal = GradientReversal(name="corpus_reversal")
+    x = reversal(model.get_layer("dropout").input)
+    x = layers.Dense(64, activation="relu", name="corpus_hidden")(x)
+    corpus = layers.Dense(corpora, activation="softmax", name="corpus")(x)
+    return keras.Model(model.input, [model.output, corpus], name="corpus_adversary"), reversal
+
+
 def with_label_set(model: keras.Model, label_set: LabelSet) -> keras.Model:
     """``model`` outputting ``label_set.labels``: ``label_set.reduce`` of its probabilities.
 

@@ -53,6 +53,7 @@ from edge_ser.model import (
     partial_accuracy,
     restricted_accuracy,
     save_for_inference,
+    with_corpus_adversary,
 )
 from edge_ser.reference_preprocess import (
     frame_levels_db,
@@ -108,6 +109,11 @@ class TrainConfig:
     # Off: it cost RAVDESS's own CV 6.6 points over 2 folds and restricted leave-one-corpus-out
     # 1-3 points (benchmarks/cross-corpus-levers/*speech-crops*).
     speech_crops: bool = False
+    # Several corpora: > 0 trains a corpus classifier on the embedding behind a gradient
+    # reversal of this strength (reached along 2 / (1 + exp(-10 p)) - 1 over the epochs,
+    # p the share done), so the shared layers learn features that do not tell the corpora
+    # apart (``model.with_corpus_adversary``). 0: off.
+    corpus_adversary: float = 0.0
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -120,6 +126,8 @@ class TrainConfig:
             raise EdgeSerError(f"balance must be one of {', '.join(BALANCES)}, got {self.balance}")
         if self.loss not in LOSSES:
             raise EdgeSerError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss}")
+        if not 0 <= self.corpus_adversary < float("inf"):
+            raise EdgeSerError(f"corpus_adversary must be >= 0, got {self.corpus_adversary}")
         if not 0 <= self.trim_silence_db < float("inf"):
             raise EdgeSerError(f"trim_silence_db must be >= 0, got {self.trim_silence_db}")
 
@@ -474,15 +482,27 @@ def fit(
         else:
             clip_targets = train.target_sets()
             loss, metrics = PartialCrossentropy(config.label_smoothing), [partial_accuracy]
-    model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
-        loss=loss,
-        metrics=metrics,
-    )
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay)
+    # The model fitted: ``model``, or with several corpora and an adversary, ``model`` with a
+    # corpus head (whose targets are each crop's corpus, one-hot).
+    trainer, reversal, clip_corpora = model, None, None
+    accuracy_key = getattr(metrics[0], "__name__", metrics[0])  # in the fit history
+    if config.corpus_adversary > 0 and len(train.corpora) > 1:
+        if config.augment.mixup_alpha > 0:
+            raise EdgeSerError("mixup cannot be combined with the corpus adversary")
+        trainer, reversal = with_corpus_adversary(model, len(train.corpora))
+        names = [clip.corpus for clip in train.clips]
+        clip_corpora = np.eye(len(train.corpora), dtype=np.float32)[
+            [train.corpora.index(name) for name in names]
+        ]
+        loss = {"probabilities": loss, "corpus": keras.losses.CategoricalCrossentropy()}
+        metrics = {"probabilities": metrics, "corpus": ["accuracy"]}
+        accuracy_key = f"probabilities_{accuracy_key}"
+    trainer.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     starts = train.speech_starts() if config.speech_crops else None
     augment = make_augmenter(config.augment)
     mixup = make_mixup(config.augment.mixup_alpha) if config.augment.mixup_alpha > 0 else None
-    n_labels = len(train.labels)
+    one_hot = np.eye(len(train.labels), dtype=np.float32)
 
     def epoch_dataset() -> tf.data.Dataset:
         x, y, sources = sample_crops_with_sources(
@@ -492,13 +512,11 @@ def fit(
         # The augmenter draws from TF's stateful RNG: mapping one batch at a time after
         # reseeding from ``rng`` makes the draws reproducible and new in every epoch.
         tf.random.set_seed(int(rng.integers(2**31)))
-        if clip_targets is not None:
-            targets = clip_targets[sources[order]]
-            ds = tf.data.Dataset.from_tensor_slices((x[order], targets))
-            ds = ds.batch(config.batch_size).map(lambda p, t: (augment(p)[..., tf.newaxis], t))
-            return ds.prefetch(tf.data.AUTOTUNE)
-        ds = tf.data.Dataset.from_tensor_slices((x[order], y[order])).batch(config.batch_size)
-        ds = ds.map(lambda p, t: (augment(p)[..., tf.newaxis], tf.one_hot(t, n_labels)))
+        targets = one_hot[y[order]] if clip_targets is None else clip_targets[sources[order]]
+        if clip_corpora is not None:
+            targets = (targets, clip_corpora[sources[order]])
+        ds = tf.data.Dataset.from_tensor_slices((x[order], targets)).batch(config.batch_size)
+        ds = ds.map(lambda p, t: (augment(p)[..., tf.newaxis], t))
         if mixup is not None:
             ds = ds.map(mixup)
         return ds.prefetch(tf.data.AUTOTUNE)
@@ -512,15 +530,22 @@ def fit(
     best = {"uar": -1.0, "epoch": 0, "weights": None}
     average = WeightAverage()
     first_averaged = max(config.epochs - max(config.average_last, 1) + 1, 1)
+    if reversal is not None:
+        history["corpus_accuracy"] = []
     for epoch in range(1, config.epochs + 1):
-        result = model.fit(epoch_dataset(), epochs=1, shuffle=False, verbose=1 if progress else 0)
+        if reversal is not None:
+            done = (epoch - 1) / config.epochs
+            reversal.strength.assign(config.corpus_adversary * (2 / (1 + math.exp(-10 * done)) - 1))
+        result = trainer.fit(epoch_dataset(), epochs=1, shuffle=False, verbose=1 if progress else 0)
         history["loss"].append(float(result.history["loss"][0]))
-        accuracy_key = getattr(metrics[0], "__name__", metrics[0])
         history["accuracy"].append(float(result.history[accuracy_key][0]))
         line = (
             f"epoch {epoch:3d}/{config.epochs}  loss {history['loss'][-1]:.3f}  "
             f"train acc {history['accuracy'][-1]:.3f}"
         )
+        if reversal is not None:
+            history["corpus_accuracy"].append(float(result.history["corpus_accuracy"][0]))
+            line += f"  corpus acc {history['corpus_accuracy'][-1]:.3f}"
         if val is not None:
             val_scores = clip_scores(model, val)
             history["val_uar"].append(val_scores.uar)

@@ -20,6 +20,7 @@ from edge_ser.bundle import CARD_FILE, METRICS_FILE, ModelBundle
 from edge_ser.cli import main
 from edge_ser.errors import DataError
 from edge_ser.model import (
+    GradientReversal,
     ModelConfig,
     PartialCrossentropy,
     RestrictedCrossentropy,
@@ -30,6 +31,7 @@ from edge_ser.reports import cross_corpus_rows
 from edge_ser.train import (
     LabelledClips,
     TrainConfig,
+    fit,
     load_labelled_clips,
     sample_crops_with_sources,
     train_run,
@@ -197,6 +199,43 @@ def test_train_with_the_partial_loss_on_two_directories(two_corpora, tmp_path):
     assert json.loads((out / "model.json").read_text())["config"]["loss"] == "partial"
     history = json.loads((out / METRICS_FILE).read_text())["history"]
     assert 0 < history["accuracy"][0] <= 1 and np.isfinite(history["loss"][0])
+
+
+def test_gradient_reversal_passes_values_and_reverses_gradients():
+    import tensorflow as tf
+
+    layer = GradientReversal()
+    layer.strength.assign(0.4)
+    x = tf.Variable([[1.0, -2.0, 3.0]])
+    with tf.GradientTape() as tape:
+        y = layer(x)
+        total = tf.reduce_sum(y * [[1.0, 2.0, 3.0]])
+    np.testing.assert_allclose(y.numpy(), x.numpy())
+    np.testing.assert_allclose(tape.gradient(total, x).numpy(), [[-0.4, -0.8, -1.2]], rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_corpus_adversary_trains_through_the_shared_layers_and_is_left_behind(two_corpora):
+    data, _ = load_labelled_clips(list(two_corpora), progress=False)
+    tiny = TrainConfig(epochs=2, crops_per_class=8, batch_size=16, model=ModelConfig(widths=(4, 8)))
+    plain, _ = fit(data, None, tiny, log=lambda _: None, progress=False)
+    adversarial = TrainConfig(**{**tiny.__dict__, "corpus_adversary": 1.0})
+    model, history = fit(data, None, adversarial, log=lambda _: None, progress=False)
+    assert len(history["corpus_accuracy"]) == 2 and 0 <= min(history["corpus_accuracy"]) <= 1
+    assert [layer.name for layer in model.layers] == [layer.name for layer in plain.layers]
+    assert model.output_shape == (None, len(data.labels))
+    # The same crops and draws: only the reversed corpus gradient (zero in epoch 1, then
+    # 2 / (1 + e^-5) - 1 of the strength) can make the weights differ.
+    assert any(
+        not np.allclose(a, b) for a, b in zip(model.get_weights(), plain.get_weights(), strict=True)
+    )
+    # One corpus: nothing to tell apart, so the run is the plain one.
+    ravdess = data.subset([i for i, c in enumerate(data.clips) if c.corpus == "ravdess"])
+    alone, _ = fit(ravdess, None, tiny, log=lambda _: None, progress=False)
+    alone_adversarial, history = fit(ravdess, None, adversarial, log=lambda _: None, progress=False)
+    assert "corpus_accuracy" not in history
+    for a, b in zip(alone.get_weights(), alone_adversarial.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.fixture(scope="module")

@@ -85,7 +85,9 @@ class TrainConfig:
     average_last: int = 20  # without early stopping: average the last epochs' weights
     # Several corpora: "corpus" draws each label's crops equally from the corpora that have
     # it, "sqrt" in proportion to the square root of each corpus's clip count of the label,
-    # "label" from all of that label's clips (the larger corpus dominates).
+    # "label" from all of that label's clips (the larger corpus dominates). On 2 joint
+    # RAVDESS + EMO-DB folds "sqrt" read RAVDESS +1.8 and EMO-DB -2.3 points against "corpus",
+    # "label" (40 epochs) EMO-DB -2.8 (benchmarks/cross-corpus-levers/joint-2-folds-balance-*).
     balance: str = "corpus"
     # Several corpora with different label sets: "pooled" scores each crop's softmax over every
     # label, "restricted" over its corpus's labels only (a corpus without calm says nothing
@@ -112,7 +114,9 @@ class TrainConfig:
     # Several corpora: > 0 trains a corpus classifier on the embedding behind a gradient
     # reversal of this strength (reached along 2 / (1 + exp(-10 p)) - 1 over the epochs,
     # p the share done), so the shared layers learn features that do not tell the corpora
-    # apart (``model.with_corpus_adversary``). 0: off.
+    # apart (``model.with_corpus_adversary``). 0: off. At 0.5 on 2 joint RAVDESS + EMO-DB
+    # folds both corpora read lower (RAVDESS -3.5, EMO-DB -5.1 points; benchmarks/
+    # cross-corpus-levers/joint-2-folds-corpus-adversary-*).
     corpus_adversary: float = 0.0
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)

@@ -9,11 +9,13 @@ of 1.2 s; ``make_emotion_corpus`` writes other layouts into a folder of the test
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -46,6 +48,17 @@ def _refuse_deleting_devices(event: str, args: tuple) -> None:
 
 
 sys.addaudithook(_refuse_deleting_devices)
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """The script ``benchmarks/<name>.py`` as a module (registered in ``sys.modules``, where
+    its dataclasses look their module up)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def require_path(path: Path, what: str) -> Path:

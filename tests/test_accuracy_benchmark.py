@@ -3,23 +3,15 @@ leave-speakers-out folds, and the report written as JSON and Markdown."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "accuracy.py"
+from conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def accuracy_benchmark():
-    spec = importlib.util.spec_from_file_location("accuracy_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("accuracy")
 
 
 def test_methods_are_scored_on_the_same_speaker_folds(accuracy_benchmark, emotion_corpus, tmp_path):

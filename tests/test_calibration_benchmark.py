@@ -3,28 +3,20 @@ the float model, each score the one ``edge-ser evaluate`` gives the same model."
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
+from conftest import load_benchmark
 
 from edge_ser.bundle import ModelBundle
 from edge_ser.evaluate import evaluate
 from edge_ser.export.tflite import to_int8_tflite
 from edge_ser.runtimes.litert_runtime import LiteRTRuntime
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "calibration.py"
-
 
 @pytest.fixture(scope="module")
 def calibration_benchmark():
-    spec = importlib.util.spec_from_file_location("calibration_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("calibration")
 
 
 def test_each_calibration_is_scored_as_evaluate_scores_it(

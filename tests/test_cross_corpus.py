@@ -4,7 +4,6 @@ training on two directories, leave-one-corpus-out, multi-directory evaluation an
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 from audio_factory import write_audio
-from conftest import emotion_signal, write_emotion_corpus
+from conftest import emotion_signal, load_benchmark, write_emotion_corpus
 
 from edge_ser import corpora
 from edge_ser.bundle import CARD_FILE, METRICS_FILE, ModelBundle
@@ -240,11 +239,7 @@ def test_corpus_adversary_trains_through_the_shared_layers_and_is_left_behind(tw
 
 @pytest.fixture(scope="module")
 def cross_corpus_benchmark():
-    spec = importlib.util.spec_from_file_location("cross_corpus_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("cross_corpus")
 
 
 def test_cross_corpus_benchmark_scores_every_protocol(

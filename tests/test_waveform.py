@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_benchmark
 from test_export_verify import rewrite_checksum, run_verify
 
 from edge_ser.artifacts import layout
@@ -286,14 +287,9 @@ def test_export_refuses_a_frontend_with_a_wrong_log_offset(model_dir, tmp_path, 
 
 def test_mediapipe_windowing_benchmark_runs_on_an_export(dist, emotion_corpus, tmp_path):
     """benchmarks/mediapipe_windowing.py on the tiny export and the generated corpus."""
-    import importlib.util
-
     if not mediapipe_available():
         pytest.skip("mediapipe is not installed (pip install -e '.[mediapipe]')")
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "mediapipe_windowing.py"
-    spec = importlib.util.spec_from_file_location("mediapipe_windowing", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("mediapipe_windowing")
     out = tmp_path / "windowing.json"
     assert module.main([str(dist), str(emotion_corpus), "--speakers", "--json", str(out)]) == 0
     report = json.loads(out.read_text())

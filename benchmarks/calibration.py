@@ -31,6 +31,7 @@ with quiet.third_party_quieted(quiet.verbose_from_env()):
     from edge_ser.bench.machine import read_cpuinfo
     from edge_ser.bench.output import benchmark_main
     from edge_ser.bundle import ModelBundle
+    from edge_ser.cli.common import existing_path, int_at_least
     from edge_ser.evaluate import corpora_report, predict_clips
     from edge_ser.export.tflite import to_int8_tflite
     from edge_ser.metrics import restricted_argmax
@@ -121,11 +122,11 @@ def markdown(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, required=True, help="a trained model directory")
-    parser.add_argument("--train", type=Path, required=True, help="the corpus it was trained on")
-    parser.add_argument("--test", type=Path, required=True, help="a corpus to score")
-    parser.add_argument("--counts", type=int, nargs="+", default=[128, 512, 2048])
-    parser.add_argument("--draws", type=int, default=3, help="calibration draws per count")
+    parser.add_argument("--model", type=existing_path, required=True, help="a model directory")
+    parser.add_argument("--train", type=existing_path, required=True, help="its training corpus")
+    parser.add_argument("--test", type=existing_path, required=True, help="a corpus to score")
+    parser.add_argument("--counts", type=int_at_least(1), nargs="+", default=[128, 512, 2048])
+    parser.add_argument("--draws", type=int_at_least(1), default=3, help="draws per count")
     parser.add_argument("--seed", type=int, default=1, help="seed of the first draw")
     return benchmark_main(parser, run, markdown, argv)
 

@@ -47,3 +47,12 @@ def test_each_calibration_is_scored_as_evaluate_scores_it(
     assert rows[0]["uar"] == pytest.approx(saved["uar"])
     assert rows[0]["restricted_uar"] == pytest.approx(saved["restricted"]["uar"])
     assert all(0.0 <= r[k] <= 1.0 for r in rows for k in ("agreement", "restricted_agreement"))
+
+
+def test_a_directory_that_is_not_a_model_is_a_one_line_error(
+    calibration_benchmark, emotion_corpus, tmp_path, capsys
+):
+    argv = ["--model", str(tmp_path), "--train", str(emotion_corpus), "--test", str(emotion_corpus)]
+    assert calibration_benchmark.main(argv) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "is not a model directory" in err and "\n" not in err

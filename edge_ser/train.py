@@ -469,9 +469,9 @@ def fit(
         config.learning_rate, decay_steps=steps * config.epochs, alpha=0.05
     )
     masks = train.label_mask()
-    # Per-clip target rows, each crop taking its clip's: (one-hot, corpus mask) for the
-    # restricted loss, label sets for the partial one; None: one-hot labels (pooled).
-    clip_targets = None
+    # Per-clip target rows, each crop taking its clip's: one-hot labels (pooled), with the
+    # corpus mask appended (restricted), label sets (partial).
+    clip_targets = np.eye(len(train.labels), dtype=np.float32)[train.targets]
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
     metrics = ["accuracy"]
     if config.loss != "pooled" and not masks.all():
@@ -480,8 +480,7 @@ def fit(
                 f"mixup cannot be combined with the {config.loss} loss; use --loss pooled"
             )
         if config.loss == "restricted":
-            one_hot = np.eye(len(train.labels), dtype=np.float32)[train.targets]
-            clip_targets = np.concatenate([one_hot, masks], axis=1)
+            clip_targets = np.concatenate([clip_targets, masks], axis=1)
             loss, metrics = RestrictedCrossentropy(config.label_smoothing), [restricted_accuracy]
         else:
             clip_targets = train.target_sets()
@@ -495,10 +494,8 @@ def fit(
         if config.augment.mixup_alpha > 0:
             raise EdgeSerError("mixup cannot be combined with the corpus adversary")
         trainer, reversal = with_corpus_adversary(model, len(train.corpora))
-        names = [clip.corpus for clip in train.clips]
-        clip_corpora = np.eye(len(train.corpora), dtype=np.float32)[
-            [train.corpora.index(name) for name in names]
-        ]
+        corpus_of_clip = [train.corpora.index(clip.corpus) for clip in train.clips]
+        clip_corpora = np.eye(len(train.corpora), dtype=np.float32)[corpus_of_clip]
         loss = {"probabilities": loss, "corpus": keras.losses.CategoricalCrossentropy()}
         metrics = {"probabilities": metrics, "corpus": ["accuracy"]}
         accuracy_key = f"probabilities_{accuracy_key}"
@@ -506,17 +503,16 @@ def fit(
     starts = train.speech_starts() if config.speech_crops else None
     augment = make_augmenter(config.augment)
     mixup = make_mixup(config.augment.mixup_alpha) if config.augment.mixup_alpha > 0 else None
-    one_hot = np.eye(len(train.labels), dtype=np.float32)
 
     def epoch_dataset() -> tf.data.Dataset:
-        x, y, sources = sample_crops_with_sources(
+        x, _, sources = sample_crops_with_sources(
             train, config.crops_per_class, rng, config.balance, config.augment.tempo, starts
         )
         order = rng.permutation(len(x))
         # The augmenter draws from TF's stateful RNG: mapping one batch at a time after
         # reseeding from ``rng`` makes the draws reproducible and new in every epoch.
         tf.random.set_seed(int(rng.integers(2**31)))
-        targets = one_hot[y[order]] if clip_targets is None else clip_targets[sources[order]]
+        targets = clip_targets[sources[order]]
         if clip_corpora is not None:
             targets = (targets, clip_corpora[sources[order]])
         ds = tf.data.Dataset.from_tensor_slices((x[order], targets)).batch(config.batch_size)

@@ -26,7 +26,7 @@ Usage::
 
     python benchmarks/cross_corpus.py [--ravdess DIR] [--emodb DIR] [--protocols ...]
         [--methods ...] [--folds 5] [--epochs N] [--seed 0] [--loss restricted|pooled]
-        [--balance corpus|sqrt|label] [--set FIELD=VALUE ...] [--json PATH] [--markdown PATH]
+        [--balance corpus|sqrt|label|pair] [--set FIELD=VALUE ...] [--json PATH] [--markdown PATH]
     python benchmarks/cross_corpus.py --combine REPORT.json ... [--json PATH] [--markdown PATH]
 """
 

@@ -26,7 +26,7 @@ LABEL_INDEX: dict[str, int] = {label: i for i, label in enumerate(CANONICAL_LABE
 # Training on corpora with different label sets (``edge_ser.train.TrainConfig``): how each
 # label's crops are drawn from the corpora that have it, and which labels a clip's softmax
 # (and so its loss) runs over.
-BALANCES: tuple[str, ...] = ("corpus", "sqrt", "label")
+BALANCES: tuple[str, ...] = ("corpus", "sqrt", "label", "pair")
 LOSSES: tuple[str, ...] = ("pooled", "restricted", "partial")
 
 # The partial loss: a corpus that does not annotate the key label files such speech under the

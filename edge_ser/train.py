@@ -338,7 +338,9 @@ def sample_crops(
 
     With several corpora and ``balance="corpus"``, each label's crops are split evenly over
     the corpora that have it, with ``"sqrt"`` in proportion to the square root of each
-    corpus's clip count of the label; ``"label"`` draws them from all of that label's clips.
+    corpus's clip count of the label; ``"label"`` draws them from all of that label's clips;
+    ``"pair"`` splits them evenly too, but a label that some corpora lack gets only the
+    shares of those that have it (each corpus's own labels stay balanced).
     """
     x, y, _ = sample_crops_with_sources(data, crops_per_class, rng, balance)
     return x, y
@@ -356,23 +358,12 @@ def sample_crops_with_sources(
     range other than (1, 1), each crop spans ``96 r`` frames (``r`` uniform in the range, at
     most the clip) resampled to 96. ``starts`` (``LabelledClips.speech_starts``): where each
     clip's 96-frame crops may start (other lengths start anywhere)."""
-    shape = (crops_per_class * len(data.labels), params.PATCH_FRAMES, params.NUM_MEL_BANDS)
-    x = np.empty(shape, dtype=np.float32)
-    y = np.repeat(np.arange(len(data.labels)), crops_per_class)
+    plan = crop_plan(data, crops_per_class, balance)
+    y = np.repeat(np.arange(len(data.labels)), [sum(shares) for _, shares in plan])
+    x = np.empty((len(y), params.PATCH_FRAMES, params.NUM_MEL_BANDS), dtype=np.float32)
     sources = np.empty(len(y), dtype=np.int64)
-    names = np.array([clip.corpus for clip in data.clips])
     row = 0
-    for label in range(len(data.labels)):
-        of_label = data.targets == label
-        groups = [of_label]
-        if balance != "label":
-            groups = [
-                of_label & (names == n) for n in data.corpora if np.any(of_label & (names == n))
-            ]
-        weights = [1.0] * len(groups)
-        if balance == "sqrt":
-            weights = [np.sqrt(group.sum()) for group in groups]
-        shares = proportional_shares(crops_per_class, weights)
+    for groups, shares in plan:
         for group, share in zip(groups, shares, strict=True):
             chosen = rng.choice(np.flatnonzero(group), size=share, replace=True)
             for clip in chosen:
@@ -388,6 +379,33 @@ def sample_crops_with_sources(
                 sources[row] = clip
                 row += 1
     return x, y, sources
+
+
+def crop_plan(
+    data: LabelledClips, crops_per_class: int, balance: str
+) -> list[tuple[list[np.ndarray], list[int]]]:
+    """For each label, the clip masks its crops are drawn from and how many from each.
+
+    ``"pair"`` gives every (corpus, label) pair ``crops_per_class / len(data.corpora)`` crops,
+    so a label only one corpus has gets that corpus's share, not a whole label's; the other
+    modes give every label ``crops_per_class`` crops (see ``sample_crops``)."""
+    names = np.array([clip.corpus for clip in data.clips])
+    plan = []
+    for label in range(len(data.labels)):
+        of_label = data.targets == label
+        groups = [of_label]
+        if balance != "label":
+            groups = [
+                of_label & (names == n) for n in data.corpora if np.any(of_label & (names == n))
+            ]
+        weights = [1.0] * len(groups)
+        if balance == "sqrt":
+            weights = [np.sqrt(group.sum()) for group in groups]
+        total = crops_per_class
+        if balance == "pair":
+            total = round(crops_per_class * len(groups) / len(data.corpora))
+        plan.append((groups, proportional_shares(total, weights)))
+    return plan
 
 
 def proportional_shares(total: int, weights: Sequence[float]) -> list[int]:

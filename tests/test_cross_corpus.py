@@ -117,6 +117,21 @@ def test_crops_are_balanced_over_corpora_within_each_label(two_corpora):
         assert (names[y == happy] == "ravdess").mean() == pytest.approx(share, abs=0.06)
 
 
+def test_pair_balance_gives_every_corpus_and_label_the_same_crops(two_corpora):
+    data, _ = load_labelled_clips(list(two_corpora), progress=False)
+    _, y, sources = sample_crops_with_sources(data, 10, np.random.default_rng(0), "pair")
+    names = np.array([data.clips[i].corpus for i in sources])
+    for label in data.labels:
+        for corpus in data.corpora:
+            drawn = np.sum((y == data.labels.index(label)) & (names == corpus))
+            assert drawn == (5 if label in data.corpus_labels[corpus] else 0), (label, corpus)
+    assert all(data.clips[s].label == data.labels[t] for s, t in zip(sources, y, strict=True))
+    # One corpus: every label gets all its crops, as with the other modes.
+    alone = data.subset([i for i, c in enumerate(data.clips) if c.corpus == "ravdess"])
+    _, y, _ = sample_crops_with_sources(alone, 10, np.random.default_rng(0), "pair")
+    assert np.bincount(y).tolist() == [10] * 8
+
+
 def test_restricted_loss_ignores_labels_the_corpus_lacks():
     probs = np.array([[0.2, 0.5, 0.3], [0.2, 0.5, 0.3]], dtype=np.float32)
     one_hot = np.array([[1, 0, 0], [1, 0, 0]], dtype=np.float32)

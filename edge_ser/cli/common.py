@@ -147,7 +147,8 @@ def add_training_choices_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="corpus (default): each label's training crops split evenly over the corpora "
         "that have it; sqrt: in proportion to the square root of each corpus's clips of the "
-        "label; label: drawn from all of the label's clips",
+        "label; label: drawn from all of the label's clips; pair: split evenly, but a label "
+        "some corpora lack gets only the shares of those that have it",
     )
     parser.add_argument(
         "--trim-silence",

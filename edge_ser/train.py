@@ -87,7 +87,10 @@ class TrainConfig:
     # it, "sqrt" in proportion to the square root of each corpus's clip count of the label,
     # "label" from all of that label's clips (the larger corpus dominates). On 2 joint
     # RAVDESS + EMO-DB folds "sqrt" read RAVDESS +1.8 and EMO-DB -2.3 points against "corpus",
-    # "label" (40 epochs) EMO-DB -2.8 (benchmarks/cross-corpus-levers/joint-2-folds-balance-*).
+    # "label" (40 epochs) EMO-DB -2.8; "pair" gives every (corpus, label) pair the same crops
+    # (a label one corpus lacks gets half a shared label's): over 5 folds RAVDESS +2.9 and
+    # EMO-DB -3.6, with model seed 1 on 2 folds RAVDESS -3.7 and EMO-DB +2.0
+    # (benchmarks/cross-corpus-levers/joint-*-balance-*).
     balance: str = "corpus"
     # Several corpora with different label sets: "pooled" scores each crop's softmax over every
     # label, "restricted" over its corpus's labels only (a corpus without calm says nothing

@@ -132,6 +132,21 @@ def test_pair_balance_gives_every_corpus_and_label_the_same_crops(two_corpora):
     assert np.bincount(y).tolist() == [10] * 8
 
 
+@pytest.mark.slow
+def test_the_learning_rate_decays_over_the_crops_pair_balance_draws(two_corpora):
+    # "pair" draws fewer crops per epoch than labels x crops_per_class (calm and surprised
+    # get half), so the cosine schedule must span the batches actually run, or it ends early.
+    data, _ = load_labelled_clips(list(two_corpora), progress=False)
+    config = TrainConfig(
+        epochs=2, crops_per_class=8, batch_size=8, balance="pair", model=ModelConfig(widths=(4, 8))
+    )
+    model, _ = fit(data, None, config, log=lambda _: None, progress=False)
+    batches = int(model.optimizer.iterations)
+    assert batches == 2 * (6 * 8 + 2 * 4) // 8  # 7 batches per epoch
+    # The last batch ran at the schedule's floor (5% of the peak), not part-way down.
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.05 * config.learning_rate)
+
+
 def test_restricted_loss_ignores_labels_the_corpus_lacks():
     probs = np.array([[0.2, 0.5, 0.3], [0.2, 0.5, 0.3]], dtype=np.float32)
     one_hot = np.array([[1, 0, 0], [1, 0, 0]], dtype=np.float32)

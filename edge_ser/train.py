@@ -91,7 +91,8 @@ class TrainConfig:
     # (a label one corpus lacks gets half a shared label's): over 5 folds RAVDESS +2.9 and
     # EMO-DB -3.6, with model seed 1 on 2 folds RAVDESS -3.7 and EMO-DB +2.0, measured while
     # its cosine schedule still ended at 7/8 of its span (the schedule assumed a full
-    # labels x crops_per_class epoch) (benchmarks/cross-corpus-levers/joint-*-balance-*).
+    # labels x crops_per_class epoch); with the schedule fixed, 2 folds and 2 seeds: RAVDESS
+    # even, EMO-DB +0.7 (benchmarks/cross-corpus-levers/joint-*-balance-*).
     balance: str = "corpus"
     # Several corpora with different label sets: "pooled" scores each crop's softmax over every
     # label, "restricted" over its corpus's labels only (a corpus without calm says nothing

@@ -21,6 +21,9 @@ Methods are those of ``accuracy.py`` (``--methods``; default all, ``egemaps-svm`
 report records the whole configuration, the int8 file size and its latency on one patch.
 ``--combine A.json B.json ...`` joins the reports of consecutive fold ranges of one run
 (``--max-folds``, then ``--first-fold``) into the report the whole run would have written.
+``--keep-scores`` stores every test clip's scores in the JSON report; ``--ensemble A.json
+B.json ...`` scores the mean of such runs' clip probabilities, runs that differ only in their
+model seed (``--set seed=N``): a seed ensemble, screened without exporting it.
 
 Usage::
 
@@ -28,6 +31,7 @@ Usage::
         [--methods ...] [--folds 5] [--epochs N] [--seed 0] [--loss restricted|pooled]
         [--balance corpus|sqrt|label|pair] [--set FIELD=VALUE ...] [--json PATH] [--markdown PATH]
     python benchmarks/cross_corpus.py --combine REPORT.json ... [--json PATH] [--markdown PATH]
+    python benchmarks/cross_corpus.py --ensemble REPORT.json ... [--json PATH] [--markdown PATH]
 """
 
 from __future__ import annotations
@@ -206,6 +210,8 @@ def without_labels(data: LabelledClips, excluded: Sequence[str]) -> LabelledClip
 def run_benchmark(args: argparse.Namespace) -> dict:
     if args.combine:
         return combine_reports(args.combine)
+    if args.ensemble:
+        return ensemble_reports(args.ensemble)
     config = edge_ser_config(args)
     last = args.max_folds or args.folds
     if not 1 <= args.first_fold <= last:
@@ -225,6 +231,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     if any(m != "edge-ser" for m in args.methods):
         classic = accuracy.load_classic_features(data.clips, args.methods)
     results: dict[str, dict[str, list]] = {}
+    clip_scores: dict[str, dict[str, list]] = {}
     seconds: dict[str, float] = {}
     for protocol in args.protocols:
         folds = protocol_folds(data, protocol, args.folds, args.seed)
@@ -244,6 +251,9 @@ def run_benchmark(args: argparse.Namespace) -> dict:
                 for row, probs in scores.items():
                     report = corpora_report(np.asarray(probs), corpus.data.labels, test_clips)
                     results.setdefault(row, {}).setdefault(protocol, []).append(_brief(report))
+                    if args.keep_scores:
+                        fold_scores = kept_scores(number, probs, corpus.data.labels, test_clips)
+                        clip_scores.setdefault(row, {}).setdefault(protocol, []).append(fold_scores)
                     log(
                         f"  {row}: UAR {report['uar']:.3f}, restricted "
                         f"{report['restricted']['uar']:.3f}"
@@ -275,7 +285,19 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     }
     if latency:
         summary["edge_ser_int8"] = latency
+    if args.keep_scores:
+        summary["clip_scores"] = clip_scores
     return summary
+
+
+def kept_scores(number: int, probs, labels: Sequence[str], clips: Sequence[corpora.Clip]) -> dict:
+    """One fold's clip scores as ``--keep-scores`` stores them (what ``--ensemble`` reads)."""
+    return {
+        "fold": number,
+        "labels": list(labels),
+        "clips": [[str(c.path), c.label, c.speaker, c.corpus] for c in clips],
+        "probs": np.round(np.asarray(probs, dtype=np.float64), 5).tolist(),
+    }
 
 
 # What the reports of one run's fold ranges share.
@@ -324,21 +346,123 @@ def combine_reports(paths: Sequence[Path]) -> dict:
             )
             for row in rows
         }
-        seconds: dict[str, float] = {}
-        for report in reports:
-            for method, value in report["seconds_per_method"].items():
-                seconds[method] = seconds.get(method, 0.0) + value
+        combined = {
+            **first,
+            "max_folds": next_fold - 1 if next_fold - 1 < first["folds"] else None,
+            "first_fold": 1,
+            "seconds_per_method": _summed_seconds(reports),
+            "results": results,
+            "combined_from": [Path(path).name for _, path in ranges],
+        }
+        if all("clip_scores" in r for r in reports):
+            combined["clip_scores"] = {
+                row: {
+                    protocol: [f for r in reports for f in r["clip_scores"][row][protocol]]
+                    for protocol in first["protocols"]
+                }
+                for row in rows
+            }
     except (KeyError, TypeError) as exc:
         raise EdgeSerError(f"not a cross_corpus.py report: no {exc}") from None
-    last = next_fold - 1
-    return {
+    return combined
+
+
+def _summed_seconds(reports: Sequence[dict]) -> dict[str, float]:
+    seconds: dict[str, float] = {}
+    for report in reports:
+        for method, value in report["seconds_per_method"].items():
+            seconds[method] = seconds.get(method, 0.0) + value
+    return seconds
+
+
+# What the members of an ensemble share (``_without_seed`` drops the model seed from them).
+ENSEMBLE_SETTINGS = (*RUN_SETTINGS, "first_fold", "max_folds")
+
+
+def _without_seed(report: dict) -> dict:
+    """``report`` with the model seed left out of its settings and configuration."""
+    config = {**report.get("edge_ser_config", {}), "seed": None}
+    settings = [s for s in report.get("settings", []) if not s.startswith("seed=")]
+    return {**report, "edge_ser_config": config, "settings": settings}
+
+
+def ensemble_reports(paths: Sequence[Path]) -> dict:
+    """The report of an ensemble: each test clip scored by the mean of its members'
+    probabilities.
+
+    Each member is the report of one run with ``--keep-scores``; the members must differ in
+    their model seed only. The mean of the members' clip scores equals the clip score of a
+    model averaging the members' patch probabilities, since a clip's score is a mean over
+    patches chosen from the audio alone. The int8 size and latency are the members' sums.
+    """
+    if len(paths) < 2:
+        raise EdgeSerError("--ensemble needs at least two reports")
+    members = [_read_report(path) for path in paths]
+    first = _without_seed(members[0])
+    try:
+        for member, path in zip(members, paths, strict=True):
+            if "clip_scores" not in member:
+                raise EdgeSerError(f"'{path}' has no clip scores: run it with --keep-scores")
+            bare = _without_seed(member)
+            differing = [k for k in ENSEMBLE_SETTINGS if bare.get(k) != first.get(k)]
+            if differing:
+                raise EdgeSerError(f"'{path}' differs in more than its model seed: {differing}")
+        seeds = [m["edge_ser_config"]["seed"] for m in members]
+        if len(set(seeds)) < len(seeds):
+            raise EdgeSerError(f"the members' model seeds repeat: {seeds}")
+        rows = [
+            row
+            for row in members[0]["clip_scores"]
+            if all(row in m["clip_scores"] for m in members)
+        ]
+        results = {
+            row: _summarise(
+                {
+                    protocol: [
+                        _ensemble_fold([m["clip_scores"][row][protocol][i] for m in members])
+                        for i in range(len(members[0]["clip_scores"][row][protocol]))
+                    ]
+                    for protocol in first["protocols"]
+                }
+            )
+            for row in rows
+        }
+        latency = [m["edge_ser_int8"] for m in members if "edge_ser_int8" in m]
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        raise EdgeSerError(f"not a cross_corpus.py report with clip scores: {exc!r}") from None
+    report = {
         **first,
-        "max_folds": last if last < first["folds"] else None,
-        "first_fold": 1,
-        "seconds_per_method": seconds,
+        "edge_ser_config": members[0]["edge_ser_config"],
         "results": results,
-        "combined_from": [Path(path).name for _, path in ranges],
+        "seconds_per_method": _summed_seconds(members),
+        "ensemble_of": [
+            {"report": Path(path).name, "model_seed": m["edge_ser_config"]["seed"]}
+            for m, path in zip(members, paths, strict=True)
+        ],
     }
+    report.pop("clip_scores", None)
+    report.pop("combined_from", None)
+    if len(latency) == len(members):
+        report["edge_ser_int8"] = {key: sum(m[key] for m in latency) for key in latency[0]}
+    return report
+
+
+def _ensemble_fold(folds: Sequence[dict]) -> dict:
+    """``_brief`` of one fold scored by the mean of its members' clip scores."""
+    first = folds[0]
+    for fold in folds[1:]:
+        if (fold["fold"], fold["labels"], fold["clips"]) != (
+            first["fold"],
+            first["labels"],
+            first["clips"],
+        ):
+            raise EdgeSerError(f"the members' fold {first['fold']} tests other clips or labels")
+    probs = np.mean([np.asarray(f["probs"], dtype=np.float64) for f in folds], axis=0)
+    clips = [
+        corpora.Clip(Path(path), label, speaker, name)
+        for path, label, speaker, name in first["clips"]
+    ]
+    return _brief(corpora_report(probs, first["labels"], clips))
 
 
 def _brief(report: dict) -> dict:
@@ -446,6 +570,14 @@ def to_markdown(report: dict) -> str:
             )
             + f"; seed {report['seed']}."
         )
+    if report.get("ensemble_of"):
+        members = report["ensemble_of"]
+        lines.append(
+            f"- Ensemble (`--ensemble`): each clip scored by the mean of the probabilities of "
+            f"{len(members)} models that differ only in their model seed ("
+            + ", ".join(f"seed {m['model_seed']}: `{m['report']}`" for m in members)
+            + "); the architecture's figures below are the members' sums."
+        )
     if "edge_ser_int8" in report:
         lat = report["edge_ser_int8"]
         lines.append(
@@ -466,7 +598,16 @@ def to_markdown(report: dict) -> str:
         + ", ".join(f"{name} {v}" for name, v in report["versions"].items())
         + ".",
         "",
-        "Reproduce: `python benchmarks/cross_corpus.py --protocols "
+        reproduce_text(report),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def reproduce_text(report: dict) -> str:
+    """The command lines that rebuild ``report`` (for an ensemble, one run per member)."""
+    config = report["edge_ser_config"]
+    command = (
+        "python benchmarks/cross_corpus.py --protocols "
         + " ".join(f"'{p}'" if ">" in p else p for p in report["protocols"])
         + f" --methods {' '.join(report['methods'])} --folds {report['folds']} "
         + (f"--max-folds {report['max_folds']} " if report.get("max_folds") else "")
@@ -485,9 +626,17 @@ def to_markdown(report: dict) -> str:
             if "mfcc-conv1d" in report["methods"]
             else ""
         )
-        + "`.",
-    ]
-    return "\n".join(lines) + "\n"
+    )
+    members = report.get("ensemble_of")
+    if not members:
+        return f"Reproduce: `{command}`."
+    seeds = ", ".join(str(m["model_seed"]) for m in members)
+    files = " ".join(m["report"] for m in members)
+    return (
+        f"Reproduce: for each model seed SEED ({seeds}), `{command} --set seed=SEED "
+        f"--keep-scores --json MEMBER.json`; then `python benchmarks/cross_corpus.py "
+        f"--ensemble {files}`."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -533,11 +682,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conv1d-epochs", type=int, default=accuracy.CONV1D_EPOCHS)
     parser.add_argument("--seed", type=int, default=0, help="folds and model seeds")
     parser.add_argument(
+        "--keep-scores",
+        action="store_true",
+        help="store every test clip's scores in the JSON report (for --ensemble)",
+    )
+    joined = parser.add_mutually_exclusive_group()
+    joined.add_argument(
         "--combine",
         nargs="+",
         type=Path,
         metavar="REPORT",
         help="join the JSON reports of consecutive fold ranges of one run (no training)",
+    )
+    joined.add_argument(
+        "--ensemble",
+        nargs="+",
+        type=Path,
+        metavar="REPORT",
+        help="score the mean of the clip probabilities of runs that differ in their model seed "
+        "only, each run with --keep-scores (no training)",
     )
     return benchmark_main(parser, run_benchmark, to_markdown, argv)
 

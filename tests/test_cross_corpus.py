@@ -359,6 +359,67 @@ def test_combine_joins_fold_ranges_into_the_whole_run(
     assert [line.split(":")[0] for line in errors] == ["error"] * 3, errors
 
 
+def test_ensemble_scores_the_mean_of_its_members_clip_probabilities(
+    cross_corpus_benchmark, two_corpora, tmp_path, capsys
+):
+    ravdess, emodb = two_corpora
+    argv = ["--ravdess", str(ravdess), "--emodb", str(emodb), "--methods", "mfcc-svm"]
+    argv += ["--folds", "2", "--protocols", "joint-cv", "--keep-scores"]
+
+    def run(name: str, *extra: str) -> Path:
+        path = tmp_path / f"{name}.json"
+        assert cross_corpus_benchmark.main([*argv, *extra, "--json", str(path)]) == 0
+        return path
+
+    seed0 = run("seed0", "--set", "seed=0")
+    # The second member is joined from two fold ranges: --combine keeps the clip scores.
+    parts = [
+        run("head", "--set", "seed=1", "--max-folds", "1"),
+        run("rest", "--set", "seed=1", "--first-fold", "2"),
+    ]
+    seed1 = tmp_path / "seed1.json"
+    assert cross_corpus_benchmark.main(["--combine", *map(str, parts), "--json", str(seed1)]) == 0
+    # The SVM gives both seeds the same scores: make the second member disagree.
+    member = json.loads(seed1.read_text())
+    rng = np.random.default_rng(0)
+    for fold in member["clip_scores"]["mfcc-svm"]["joint-cv"]:
+        fold["probs"] = rng.dirichlet(np.ones(len(fold["labels"])), len(fold["clips"])).tolist()
+    seed1.write_text(json.dumps(member))
+    joined = tmp_path / "ensemble.json"
+    markdown = tmp_path / "ensemble.md"
+    ensemble = ["--ensemble", str(seed0), str(seed1), "--json", str(joined)]
+    assert cross_corpus_benchmark.main([*ensemble, "--markdown", str(markdown)]) == 0
+    report = json.loads(joined.read_text())
+    members = [
+        json.loads(p.read_text())["clip_scores"]["mfcc-svm"]["joint-cv"] for p in (seed0, seed1)
+    ]
+    for number, fold in enumerate(report["results"]["mfcc-svm"]["joint-cv"]["folds"]):
+        a, b = (m[number] for m in members)
+        mean = (np.asarray(a["probs"]) + np.asarray(b["probs"])) / 2
+        targets = [a["labels"].index(clip[1]) for clip in a["clips"]]
+        confusion = np.zeros((len(a["labels"]),) * 2, dtype=int)
+        np.add.at(confusion, (targets, mean.argmax(axis=1)), 1)
+        assert fold["confusion"] == confusion.tolist()
+    assert [m["model_seed"] for m in report["ensemble_of"]] == [0, 1]
+    assert "--ensemble seed0.json seed1.json`" in markdown.read_text()
+    # A member without scores, a repeated seed or another run's folds: a one-line error.
+    capsys.readouterr()
+    bare = json.loads(seed0.read_text())
+    bare.pop("clip_scores")
+    other = {**json.loads(seed1.read_text()), "folds": 3}
+    for name, content in (("bare", bare), ("other", other)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(content))
+    for pair in (["bare", "seed1"], ["seed0", "seed0"], ["seed0", "other"]):
+        assert (
+            cross_corpus_benchmark.main(
+                ["--ensemble", *(str(tmp_path / f"{n}.json") for n in pair)]
+            )
+            == 2
+        )
+    errors = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in errors] == ["error"] * 3, errors
+
+
 def test_the_reproduce_line_gives_the_conv1d_epochs(cross_corpus_benchmark, two_corpora, tmp_path):
     ravdess, emodb = two_corpora
     markdown_path = tmp_path / "cc.md"

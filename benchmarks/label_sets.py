@@ -1,9 +1,10 @@
 """What an export's label set (``edge-ser export --labels/--merge``) costs in int8.
 
 Converts three int8 TFLite models of the same Keras model (the bundled one unless
-``--model``) and compares each with ``LabelSet.reduce`` of the Keras probabilities on the
-inputs ``verify`` uses for patch models (the golden signals' patches, then the held-out
-patches):
+``--model``) and compares each with the Keras probabilities of the label set that ``verify``
+compares exports with (``LabelSet.reduce`` of one CNN's probabilities; for a seed ensemble, the
+mean of its members' reduced probabilities) on the inputs ``verify`` uses for patch models (the
+golden signals' patches, then the held-out patches):
 
 - ``full model, reduced by the app``: the full-label int8 model, its dequantized output
   reduced in NumPy (what an app would do with a full-label export);
@@ -129,7 +130,7 @@ def measure(model_dir: Path | None, label_set_args: tuple, repeats: int) -> dict
     rows = {name: {"size_bytes": m.size, "ops": m.ops, "parity": {}} for name, m in models.items()}
     for part, patches in parts.items():
         full_keras = bundle.runtime().predict_patches(patches)
-        reference = label_set.reduce(full_keras)
+        reference = bundle.runtime(label_set).predict_patches(patches)
         for name, model in models.items():
             probs, failed = model.predict(patches)
             parity = rows[name]["parity"]
@@ -164,8 +165,9 @@ def markdown(result: dict) -> str:
         f"# Label set in int8: {', '.join(result['labels'])} (merge: {merge})",
         "",
         f"Model {result['model_id']}; CPU: {result['cpu']} ({result['cpus']} cores). Parity "
-        "against the Keras probabilities reduced by `LabelSet.reduce` (the full model's first "
-        "row: against Keras's own labels); failed rows: the int8 kernel refused the input or "
+        "against the Keras probabilities of the label set, as `verify` computes them "
+        "(`LabelSet.reduce` of one CNN's; the full model's first row: against Keras's own "
+        "labels); failed rows: the int8 kernel refused the input or "
         "the reduction divided 0 by 0 (left out of the other columns).",
         "",
         "| int8 model | inputs | top1 (decisive) | top1 (all) | max\\|dp\\| | mean\\|dp\\| "

@@ -1,7 +1,8 @@
 """The compact CNN that classifies one 96x64 log-mel patch into the canonical emotions.
 
 The network is a single chain of layers that convert cleanly to full-integer TFLite and
-to Core ML (see ``SUPPORTED_LAYERS``). Input normalization is explicit and inside the
+to Core ML (see ``SUPPORTED_LAYERS``); ``ensemble_model`` joins several trained networks into
+one model that averages their probabilities. Input normalization is explicit and inside the
 model: ``PatchStandardization`` subtracts each mel band's mean over the patch (so a change of
 loudness, which adds a constant to the log-mel, or a microphone's frequency response, which
 adds a constant per band, does not change the prediction) and multiplies by a fixed scale
@@ -11,6 +12,7 @@ measured on the training data. Adjacent mel bands are then folded into channels
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import keras
@@ -42,6 +44,7 @@ SUPPORTED_LAYERS: tuple[str, ...] = (
     "Dense",
     "Dropout",
     "Softmax",
+    "Average",
 )
 
 
@@ -244,28 +247,32 @@ def with_corpus_adversary(model: keras.Model, corpora: int) -> tuple[keras.Model
     return keras.Model(model.input, [model.output, corpus], name="corpus_adversary"), reversal
 
 
-def with_label_set(model: keras.Model, label_set: LabelSet) -> keras.Model:
-    """``model`` outputting ``label_set.labels``: ``label_set.reduce`` of its probabilities.
+def standardize_layers(model: keras.Model) -> tuple[str, ...]:
+    """Names of the model's ``PatchStandardization`` layers (one per member of an ensemble
+    whose members were trained on different input scales)."""
+    return tuple(layer.name for layer in model.layers if isinstance(layer, PatchStandardization))
 
-    The model must end with its logits (a linear ``Dense``) and a ``Softmax``, or with a
-    ``Dense`` whose activation is softmax. Its last ``Dense`` keeps only the units of the
-    labels in any group (``label_logits``, in ``LabelSet.members`` order: without merges,
-    the output order) and a softmax runs over them
-    (``label_probabilities``): the source probabilities renormalized over those labels, as
-    exact as the full softmax and quantized as finely. With merged labels a fixed 0/1
-    ``Dense`` without bias (``label_groups``) sums each group. The identity set returns
-    ``model``.
 
-    Raises
-    ------
-    ModelError
-        If the model does not end that way.
-    """
-    if label_set.is_identity:
-        return model
+def _producer(model: keras.Model, tensor) -> keras.layers.Layer:
+    """The layer of ``model`` whose output is ``tensor``."""
+    return next(layer for layer in model.layers if layer.output is tensor)
+
+
+def _member_outputs(model: keras.Model) -> list[keras.layers.Layer]:
+    """The layers giving each member's probabilities: the inputs of an ensemble's final
+    ``Average``, or the last layer of a single model."""
     last = model.layers[-1]
-    dense = model.layers[-2] if isinstance(last, layers.Softmax) else last
-    activation = "linear" if dense is not last else "softmax"
+    if isinstance(last, layers.Average):
+        return [_producer(model, tensor) for tensor in last.input]
+    return [last]
+
+
+def _label_probabilities(
+    model: keras.Model, end: keras.layers.Layer, label_set: LabelSet, prefix: str
+) -> keras.KerasTensor:
+    """Softmax over the logits of ``label_set.members`` of the head ending in ``end``."""
+    dense = _producer(model, end.input) if isinstance(end, layers.Softmax) else end
+    activation = "linear" if dense is not end else "softmax"
     if (
         not isinstance(dense, layers.Dense)
         or keras.activations.serialize(dense.activation) != activation
@@ -278,9 +285,41 @@ def with_label_set(model: keras.Model, label_set: LabelSet) -> keras.Model:
     members = list(label_set.members)
     kernel = dense.kernel.numpy()[:, members]
     bias = dense.bias.numpy()[members] if dense.use_bias else np.zeros(len(members), np.float32)
-    select = layers.Dense(len(members), name="label_logits", trainable=False)
-    x = layers.Softmax(name="label_probabilities")(select(dense.input))
+    select = layers.Dense(len(members), name=f"{prefix}label_logits", trainable=False)
+    x = layers.Softmax(name=f"{prefix}label_probabilities")(select(dense.input))
     select.set_weights([kernel, bias])
+    return x
+
+
+def with_label_set(model: keras.Model, label_set: LabelSet) -> keras.Model:
+    """``model`` outputting ``label_set.labels``: ``label_set.reduce`` of its probabilities.
+
+    The model must end with its logits (a linear ``Dense``) and a ``Softmax``, or with a
+    ``Dense`` whose activation is softmax. Its last ``Dense`` keeps only the units of the
+    labels in any group (``label_logits``, in ``LabelSet.members`` order: without merges,
+    the output order) and a softmax runs over them
+    (``label_probabilities``): the source probabilities renormalized over those labels, as
+    exact as the full softmax and quantized as finely. With merged labels a fixed 0/1
+    ``Dense`` without bias (``label_groups``) sums each group. The identity set returns
+    ``model``.
+
+    An ensemble (``ensemble_model``) reduces each member's probabilities this way and
+    averages them (``label_average``): the mean of its members' reduced probabilities.
+
+    Raises
+    ------
+    ModelError
+        If the model (or a member) does not end that way.
+    """
+    if label_set.is_identity:
+        return model
+    ends = _member_outputs(model)
+    if len(ends) == 1:
+        x = _label_probabilities(model, ends[0], label_set, "")
+    else:
+        x = layers.Average(name="label_average")(
+            [_label_probabilities(model, end, label_set, f"m{i}_") for i, end in enumerate(ends)]
+        )
     if label_set.merge:
         groups = layers.Dense(
             len(label_set.labels), use_bias=False, name="label_groups", trainable=False
@@ -288,6 +327,66 @@ def with_label_set(model: keras.Model, label_set: LabelSet) -> keras.Model:
         x = groups(x)
         groups.set_weights([label_set.group_matrix()])
     return keras.Model(model.input, x, name=f"{model.name}_labels")
+
+
+def _chain(model: keras.Model) -> list[keras.layers.Layer]:
+    """``model``'s layers after its input, checked to form a single chain."""
+    chain = model.layers[1:]
+    previous = model.inputs[0]
+    for layer in chain:
+        if layer.input is not previous:
+            raise ModelError(f"model {model.name!r} is not a single chain of layers")
+        previous = layer.output
+    return chain
+
+
+def _shared_config(layer: keras.layers.Layer) -> dict:
+    return {key: value for key, value in layer.get_config().items() if key != "name"}
+
+
+def ensemble_model(members: Sequence[keras.Model]) -> keras.Model:
+    """One model whose output is the mean of the probabilities of ``members``.
+
+    The members are single chains (``build_model``) with the same input and labels. Their
+    leading layers without weights (``standardize``, ``fold_bands``) are shared when every
+    member has the same; each member's remaining layers are copied with their weights under
+    the prefix ``m<i>_`` and an ``Average`` named ``probabilities`` joins them.
+
+    Raises
+    ------
+    ModelError
+        If fewer than two members are given, or they are not chains of the same input and
+        output shapes.
+    """
+    if len(members) < 2:
+        raise ModelError("an ensemble needs at least two members")
+    chains = [_chain(member) for member in members]
+    shapes = {(tuple(m.input_shape), tuple(m.output_shape)) for m in members}
+    if len(shapes) != 1:
+        raise ModelError("the members of an ensemble must have the same input and output shapes")
+    shared = 0
+    while all(
+        len(chain) > shared + 1
+        and not chain[shared].weights
+        and chain[shared].name == chains[0][shared].name
+        and _shared_config(chain[shared]) == _shared_config(chains[0][shared])
+        for chain in chains
+    ):
+        shared += 1
+    inputs = keras.Input(shape=members[0].input_shape[1:], name=members[0].inputs[0].name)
+    x = inputs
+    for layer in chains[0][:shared]:
+        x = type(layer).from_config(layer.get_config())(x)
+    outputs = []
+    for i, chain in enumerate(chains):
+        y = x
+        for layer in chain[shared:]:
+            copy = type(layer).from_config({**layer.get_config(), "name": f"m{i}_{layer.name}"})
+            y = copy(y)
+            copy.set_weights(layer.get_weights())
+        outputs.append(y)
+    outputs = layers.Average(name="probabilities")(outputs)
+    return keras.Model(inputs, outputs, name="edge_ser_ensemble")
 
 
 def save_for_inference(model: keras.Model, path) -> None:

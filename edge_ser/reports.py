@@ -133,6 +133,22 @@ condition (`benchmarks/robustness.py`):
 """
 
 
+def _architecture_text(summary: dict) -> str:
+    """The model in a phrase: a compact CNN, or an ensemble of them, and its size."""
+    size = (
+        f"{summary['parameters']:,} parameters, {summary['macs_per_patch'] / 1e6:.1f} M\n"
+        "multiply-accumulates per patch"
+    )
+    members = summary.get("members")
+    if not members:
+        return f"Compact CNN ({size})"
+    seeds = ", ".join(str(member["seed"]) for member in members)
+    return (
+        f"Ensemble of {len(members)} compact CNNs (one recipe, trained with seeds {seeds}; it "
+        f"outputs the mean\nof their probabilities; {size} in all)"
+    )
+
+
 def _kept_weights_text(summary: dict) -> str:
     kept = summary["kept_weights"]
     if summary["config"]["patience"]:
@@ -154,12 +170,20 @@ def _data_text(summary: dict) -> str:
         else ""
     )
     source = f"Corpus `{summary['corpus']}` from `{summary['data_dir']}`."
-    if summary["validation"] is None:
+    if not summary["val_speakers"]:
         split = (
             f"Trained on all {summary['n_train_clips']} clips of every speaker "
             f"({', '.join(summary['train_speakers'])}); no speaker was held out, so the model "
             f"is described by the cross-validation of its recipe below. The model keeps the "
             f"{summary['kept_weights']}."
+        )
+    elif summary["validation"] is None:  # an ensemble: only its members were scored
+        uars = ", ".join(f"{member['validation_uar']:.3f}" for member in summary["members"])
+        split = (
+            f"Speaker-independent split: trained on {summary['n_train_clips']} clips from "
+            f"speakers {', '.join(summary['train_speakers'])}; on the held-out speakers "
+            f"{', '.join(summary['val_speakers'])} its members scored validation UAR {uars} "
+            f"(the ensemble was not scored there). {_kept_weights_text(summary)}"
         )
     else:
         split = (
@@ -311,8 +335,7 @@ def model_card(
             )
     return f"""# Model card: {summary["model_id"]}
 
-Compact CNN ({summary["parameters"]:,} parameters, {summary["macs_per_patch"] / 1e6:.1f} M
-multiply-accumulates per patch) that classifies 0.96 s log-mel patches (96 frames x 64 mel bands,
+{_architecture_text(summary)} that classifies 0.96 s log-mel patches (96 frames x 64 mel bands,
 16 kHz, reference preprocessor version {summary["preprocessor_version"]}) into
 {", ".join(summary["labels"])}. A clip's prediction is the mean of its patch probabilities.
 {_normalization_text(summary["config"]["model"])}

@@ -15,7 +15,7 @@ from edge_ser.export.coreml import build_mlprogram, build_neuralnetwork, quantiz
 from edge_ser.export.tflite import to_float32_tflite, to_int8_tflite
 from edge_ser.export.tflite_metadata import MetadataInfo, add_metadata
 from edge_ser.log_mel_layer import FRONTEND_LAYER, build_waveform_model
-from edge_ser.model import STANDARDIZE_LAYER
+from edge_ser.model import standardize_layers
 from edge_ser.reference_preprocess import params
 from edge_ser.runtimes.litert_runtime import LiteRTRuntime
 from edge_ser.windows import synthesize_windows
@@ -88,14 +88,14 @@ def _build_tflite_float32(ctx: ExportContext, path: Path) -> dict:
 def _build_waveform_tflite_int8(ctx: ExportContext, path: Path) -> dict:
     # Calibration windows rebuilt from the calibration patches, so that the classifier is
     # calibrated on the same speech as the patch model's. The input normalization stays
-    # float32 with the frontend: int8 starts on the normalized patch, whose narrow range
-    # quantizes far more finely than raw log-mel values.
+    # float32 with the frontend (every member's, in an ensemble): int8 starts on the normalized
+    # patch, whose narrow range quantizes far more finely than raw log-mel values.
     flatbuffer = to_int8_tflite(
         build_waveform_model(ctx.model),
         synthesize_windows(ctx.calibration),
         layout.WAVEFORM_INPUT_SHAPE,
         layout.WAVEFORM_INPUT_NAME,
-        float_layers=(FRONTEND_LAYER, STANDARDIZE_LAYER),
+        float_layers=(FRONTEND_LAYER, *standardize_layers(ctx.model)),
     )
     return _write_tflite(ctx, path, flatbuffer, WAVEFORM_INPUT)
 

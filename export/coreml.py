@@ -51,8 +51,9 @@ def build_mlprogram(
     Parameters
     ----------
     model:
-        A single chain of ``edge_ser.model.SUPPORTED_LAYERS`` taking (batch, 96, 64, 1)
-        log-mel patches and returning (batch, len(labels)) probabilities.
+        A single chain of ``edge_ser.model.SUPPORTED_LAYERS`` (or an ensemble's branches joined
+        by ``Average``) taking (batch, 96, 64, 1) log-mel patches and returning
+        (batch, len(labels)) probabilities.
     labels:
         Class labels, in the order of the model's outputs.
     metadata:

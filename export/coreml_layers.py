@@ -1,10 +1,11 @@
-"""Keras side of the Core ML exporters: layer chain, folded batch norms, weights in Core ML layout.
+"""Keras side of the Core ML exporters: layer graph, folded batch norms, weights in Core ML layout.
 
 Both Core ML builders (ML Program and NeuralNetwork) walk the same list of :class:`Step` s
-produced by :func:`plan_layers` and read weights and hyper-parameters through the helpers
-here, so the Keras conventions (NHWC tensors, HWIO kernels, TF "same" padding, batch-norm
-statistics) are interpreted in one place. Core ML tensors are NCHW: Keras axis ``a`` of a
-rank-4 tensor is Core ML axis ``NHWC_TO_NCHW[a]``.
+produced by :func:`plan_layers`, each naming the steps whose outputs it reads (a single chain,
+or the branches of an ensemble joined by ``Average``), and read weights and hyper-parameters
+through the helpers here, so the Keras conventions (NHWC tensors, HWIO kernels, TF "same"
+padding, batch-norm statistics) are interpreted in one place. Core ML tensors are NCHW: Keras
+axis ``a`` of a rank-4 tensor is Core ML axis ``NHWC_TO_NCHW[a]``.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ from edge_ser.model import SUPPORTED_LAYERS
 NHWC_TO_NCHW: tuple[int, int, int, int] = (0, 2, 3, 1)
 # Layers a directly following BatchNormalization is folded into (when they have no activation).
 _FOLDS_BATCH_NORM = ("Conv2D", "DepthwiseConv2D", "Dense")
+# Layers that read several tensors (their translators take a list).
+MERGE_LAYERS = ("Average",)
 
 
 @dataclass(frozen=True)
 class Step:
-    """One Keras layer to translate, with the batch norm folded into it (if any)."""
+    """One Keras layer to translate, with the batch norm folded into it (if any), and the
+    ``output`` names of the steps it reads (the model input's layer name for the first)."""
 
     layer: keras.layers.Layer
+    inputs: tuple[str, ...]
     folded_bn: keras.layers.BatchNormalization | None = None
 
     @property
@@ -39,6 +44,11 @@ class Step:
     @property
     def name(self) -> str:
         return self.layer.name
+
+    @property
+    def output(self) -> str:
+        """Name of the value the step gives: its folded batch norm's, else its layer's."""
+        return (self.folded_bn or self.layer).name
 
     @property
     def input_rank(self) -> int:
@@ -87,16 +97,18 @@ class PoolGeometry:
 
 
 def plan_layers(model: keras.Model, labels: tuple[str, ...]) -> list[Step]:
-    """List the layers of ``model`` to translate, folding each foldable batch norm.
+    """List the layers of ``model`` to translate, in an order that computes each input
+    first, folding each foldable batch norm.
 
-    A BatchNormalization that directly follows a Conv2D, DepthwiseConv2D or Dense layer
+    A BatchNormalization that is the only reader of a Conv2D, DepthwiseConv2D or Dense layer
     without activation is folded into that layer's weights and bias.
 
     Raises
     ------
     ModelError
         If the model does not take one ``layout.INPUT_SHAPE`` patch and return one value
-        per label, has a layer not in ``SUPPORTED_LAYERS``, or is not a single chain.
+        per label, has a layer not in ``SUPPORTED_LAYERS``, or has a layer that reads a
+        tensor no earlier layer gives (a layer called twice).
     """
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ModelError(f"model {model.name!r} must have exactly one input and one output")
@@ -110,8 +122,9 @@ def plan_layers(model: keras.Model, labels: tuple[str, ...]) -> list[Step]:
             f"model {model.name!r} returns {model.output_shape[1:]}, "
             f"expected ({len(labels)},) for labels {', '.join(labels)}"
         )
-    steps: list[Step] = []
-    current = model.inputs[0]
+    producers: dict[int, str] = {}  # id of a Keras tensor -> name of the layer giving it
+    readers: dict[str, int] = {}  # layer name -> how many layer inputs read its output
+    inputs: dict[str, tuple[str, ...]] = {}
     for layer in model.layers:
         kind = type(layer).__name__
         if kind not in SUPPORTED_LAYERS:
@@ -120,26 +133,36 @@ def plan_layers(model: keras.Model, labels: tuple[str, ...]) -> list[Step]:
                 f"supported layers: {', '.join(SUPPORTED_LAYERS)}"
             )
         if kind != "InputLayer":
-            if layer.input is not current:
-                raise ModelError(
-                    f"layer {layer.name!r} ({kind}) does not take the previous layer's output; "
-                    "only a single chain of layers can be exported to Core ML"
-                )
-            current = layer.output
+            tensors = layer.input if kind in MERGE_LAYERS else [layer.input]
+            if any(id(tensor) not in producers for tensor in tensors):
+                raise ModelError(f"layer {layer.name!r} ({kind}) reads a value not computed yet")
+            inputs[layer.name] = tuple(producers[id(tensor)] for tensor in tensors)
+            for name in inputs[layer.name]:
+                readers[name] = readers.get(name, 0) + 1
+        producers[id(layer.output)] = layer.name
         _require_channels_last(layer)
-        previous = steps[-1] if steps else None
+    if producers.get(id(model.outputs[0])) != model.layers[-1].name:
+        raise ModelError(f"model {model.name!r} does not end with its last layer")
+
+    steps: list[Step] = []
+    by_output: dict[str, int] = {}  # step output name -> index in steps
+    for layer in model.layers[1:]:
+        sources = inputs[layer.name]
+        folds_into = by_output.get(sources[0])
+        previous = steps[folds_into] if folds_into is not None else None
         if (
-            kind == "BatchNormalization"
+            type(layer).__name__ == "BatchNormalization"
             and previous is not None
             and previous.kind in _FOLDS_BATCH_NORM
             and previous.folded_bn is None
+            and readers[previous.name] == 1
             and activation_of(previous.layer).kind == "linear"
         ):
-            steps[-1] = Step(previous.layer, folded_bn=layer)
+            steps[folds_into] = Step(previous.layer, previous.inputs, folded_bn=layer)
+            by_output[layer.name] = folds_into
         else:
-            steps.append(Step(layer))
-    if current is not model.outputs[0]:
-        raise ModelError(f"model {model.name!r} does not end with its last layer")
+            by_output[layer.name] = len(steps)
+            steps.append(Step(layer, sources))
     return steps
 
 

@@ -12,7 +12,7 @@ float32 even when the rest of the program computes in float16.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import coremltools as ct
 import keras
@@ -22,6 +22,7 @@ from coremltools.converters.mil.mil import Function, Program, Var
 
 from edge_ser.artifacts import layout
 from edge_ser.export.coreml_layers import (
+    MERGE_LAYERS,
     Activation,
     Step,
     activation_of,
@@ -158,7 +159,15 @@ def _dense(x: Var, step: Step) -> Var:
     return _activation(y, step)
 
 
-# Keras layer class name -> translator appending the layer's MIL ops.
+def _average(xs: Sequence[Var], step: Step) -> Var:
+    total = xs[0]
+    for i, x in enumerate(xs[1:]):
+        total = mb.add(x=total, y=x, name=f"{step.name}_sum{i}")
+    return mb.mul(x=total, y=np.float32(1.0 / len(xs)), name=f"{step.name}_mean")
+
+
+# Keras layer class name -> translator appending the layer's MIL ops (merge layers, named in
+# ``MERGE_LAYERS``, take the list of their inputs).
 TRANSLATORS: dict[str, Callable[[Var, Step], Var]] = {
     "InputLayer": _identity,
     "PatchStandardization": _standardize,
@@ -176,6 +185,7 @@ TRANSLATORS: dict[str, Callable[[Var, Step], Var]] = {
     "Dense": _dense,
     "Dropout": _identity,
     "Softmax": _activation,
+    "Average": _average,
 }
 
 
@@ -239,8 +249,11 @@ def build(
             x = _frontend(function.inputs[input_name])
         else:
             x = mb.transpose(x=function.inputs[input_name], perm=[0, 3, 1, 2], name="nchw")
+        values = {model.layers[0].name: x}
         for step in steps:
-            x = TRANSLATORS[step.kind](x, step)
+            xs = [values[name] for name in step.inputs]
+            x = TRANSLATORS[step.kind](xs if step.kind in MERGE_LAYERS else xs[0], step)
+            values[step.output] = x
         function.set_outputs([x])
     program = Program()
     program.add_function("main", function)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import coremltools as ct
 import keras
@@ -22,6 +22,7 @@ from coremltools.models.neural_network import NeuralNetworkBuilder, quantization
 
 from edge_ser.artifacts import layout
 from edge_ser.export.coreml_layers import (
+    MERGE_LAYERS,
     Activation,
     Step,
     activation_of,
@@ -191,7 +192,14 @@ def _dense(builder: NeuralNetworkBuilder, x: str, step: Step) -> str:
     return _activation(builder, name, step)
 
 
-# Keras layer class name -> translator appending the layer's NeuralNetwork layers.
+def _average(builder: NeuralNetworkBuilder, xs: Sequence[str], step: Step) -> str:
+    name = f"{step.name}_average"
+    builder.add_elementwise(name, list(xs), name, "AVE")
+    return name
+
+
+# Keras layer class name -> translator appending the layer's NeuralNetwork layers (merge
+# layers, named in ``MERGE_LAYERS``, take the list of their inputs).
 TRANSLATORS: dict[str, Translator] = {
     "InputLayer": _identity,
     "PatchStandardization": _standardize,
@@ -209,6 +217,7 @@ TRANSLATORS: dict[str, Translator] = {
     "Dense": _dense,
     "Dropout": _identity,
     "Softmax": _activation,
+    "Average": _average,
 }
 
 
@@ -232,8 +241,11 @@ def build(
     )
     x = "nchw"
     builder.add_transpose(x, [0, 3, 1, 2], layout.INPUT_NAME, x)
+    values = {model.layers[0].name: x}
     for step in steps:
-        x = TRANSLATORS[step.kind](builder, x, step)
+        xs = [values[name] for name in step.inputs]
+        x = TRANSLATORS[step.kind](builder, xs if step.kind in MERGE_LAYERS else xs[0], step)
+        values[step.output] = x
     builder.set_class_labels(
         list(labels), predicted_feature_name=layout.COREML_LABEL_OUTPUT, prediction_blob=x
     )

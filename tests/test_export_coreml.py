@@ -22,7 +22,7 @@ from edge_ser.artifacts import layout
 from edge_ser.errors import ModelError
 from edge_ser.export import coreml, coreml_mlprogram, coreml_neuralnetwork
 from edge_ser.export.coreml_layers import plan_layers
-from edge_ser.model import INPUT_SHAPE, SUPPORTED_LAYERS, ModelConfig
+from edge_ser.model import INPUT_SHAPE, SUPPORTED_LAYERS, ModelConfig, ensemble_model
 from edge_ser.model import build_model as build_edge_ser_model
 from edge_ser.runtimes.coreml_numpy_runtime import CoreMLNumpyRuntime
 
@@ -147,6 +147,29 @@ def test_other_layers_match_keras(make_model, name, coreml_patches, tmp_path):
         )
         network_ops = CoreMLNumpyRuntime().load(network_path).op_types
         assert {"batchnorm", "clip", "expandDims", "squeeze", "reduceMax"} <= network_ops
+
+
+@pytest.mark.parametrize("scales", [(0.5, 0.5), (0.5, 0.5, 0.7)])
+def test_an_ensemble_matches_keras(scales, coreml_patches, tmp_path):
+    config = ModelConfig(widths=(8, 16))
+    members = [
+        randomize(build_edge_ser_model(config, LABELS, input_scale=scale), seed=i)
+        for i, scale in enumerate(scales)
+    ]
+    model = ensemble_model(members)
+    steps = plan_layers(model, LABELS)
+    shared = len(set(scales)) == 1
+    assert [step.kind for step in steps].count("PatchStandardization") == (
+        1 if shared else len(scales)
+    )
+    assert "BatchNormalization" not in [step.kind for step in steps]
+    assert steps[-1].kind == "Average" and len(steps[-1].inputs) == len(scales)
+    program = coreml.build_mlprogram(model, LABELS, METADATA, precision="float32")
+    assert max_diff(save(program, tmp_path / "e.mlpackage"), model, coreml_patches) <= 1e-4
+    network = coreml.build_neuralnetwork(model, LABELS, METADATA)
+    assert max_diff(save(network, tmp_path / "e.mlmodel"), model, coreml_patches) <= 1e-4
+    single = max(max_diff(tmp_path / "e.mlmodel", member, coreml_patches) for member in members)
+    assert single > 1e-2  # the members disagree: the match above needs every branch
 
 
 @pytest.mark.parametrize("build", [coreml.build_mlprogram, coreml.build_neuralnetwork])

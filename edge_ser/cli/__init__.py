@@ -28,6 +28,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 COMMANDS: tuple[str, ...] = (
     "data",
     "train",
+    "ensemble",
     "evaluate",
     "cv",
     "export",

@@ -561,6 +561,7 @@ NN_LAYERS: dict[str, Callable[[Any, list[np.ndarray]], np.ndarray]] = {
     "reduceMax": _nn_reduce(np.max),
     "subtractBroadcastable": lambda p, x: x[0] - x[1],
     "multiply": _nn_multiply,
+    "average": lambda p, x: np.mean(np.stack(x), axis=0, dtype=np.float32),
     "expandDims": _nn_expand_dims,
     "squeeze": _nn_squeeze,
 }

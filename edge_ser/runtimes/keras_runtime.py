@@ -26,8 +26,9 @@ def load_keras_model(path: Path):
 
 
 class KerasRuntime:
-    """Run a Keras model on patches in fixed-size batches; with ``label_set``, its
-    probabilities reduced to that set's labels (``LabelSet.reduce``)."""
+    """Run a Keras model on patches in fixed-size batches; with ``label_set``, the model
+    reduced to that set's labels (``edge_ser.model.with_label_set``, the graph every export
+    of the label set translates)."""
 
     def __init__(
         self,
@@ -36,8 +37,10 @@ class KerasRuntime:
         batch_size: int = 256,
         label_set: LabelSet | None = None,
     ) -> None:
-        self.model = model
+        from edge_ser.model import with_label_set
+
         self.label_set = label_set or LabelSet.full(labels)
+        self.model = with_label_set(model, self.label_set)
         self.labels = self.label_set.labels
         self.batch_size = batch_size
 
@@ -49,4 +52,4 @@ class KerasRuntime:
         ]
         if not outputs:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        return self.label_set.reduce(np.concatenate(outputs))
+        return np.concatenate(outputs)

@@ -32,15 +32,22 @@ from edge_ser.errors import ModelError
 SHARED_FIELDS = (
     "labels",
     "corpus",
-    "data_dir",
     "corpus_labels",
+    "corpus_sizes",
+    "n_train_clips",
     "train_speakers",
     "val_speakers",
     "preprocessor_version",
     "aggregation",
 )
 # What describes one member only: not carried into the ensemble's description.
-MEMBER_FIELDS = ("validation", "train_clip_accuracy", "cross_validation", "cross_corpus")
+MEMBER_FIELDS = (
+    "validation",
+    "train_clip_accuracy",
+    "cross_validation",
+    "cross_corpus",
+    "robustness",
+)
 
 
 def _seed(bundle: ModelBundle) -> int | None:

@@ -48,6 +48,8 @@ def run_cli(*argv: str, cwd) -> tuple[int, str, str]:
         (["cv", "DATA", "--folds", "1"], "argument --folds: must be >= 2, got 1"),
         (["cv", "DATA", "--patience", "-2"], "argument --patience: must be >= 0"),
         (["evaluate", "missing"], "argument DATA_DIR: 'missing' does not exist"),
+        (["ensemble", "DATA", "missing"], "argument RUN_DIR: 'missing' does not exist"),
+        (["ensemble", "DATA", "DATA", "--out", "notes.txt"], "exists and is not a directory"),
         (["export", "--model", "missing"], "argument --model: 'missing' does not exist"),
         (["export", "--out", "notes.txt"], "exists and is not a directory"),
         (["predict", "missing.wav"], "missing.wav: no such file"),

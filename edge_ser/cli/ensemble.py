@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from edge_ser.atomic import check_target
 from edge_ser.bundle import RUN_OUTPUT
-from edge_ser.cli.common import add_output_arguments
+from edge_ser.cli.common import add_output_arguments, existing_path
 
 HELP = (
     "join training runs that differ only in their seed into one model that averages their "
@@ -19,7 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "run_dirs",
         nargs="+",
-        type=Path,
+        type=existing_path,
         metavar="RUN_DIR",
         help="training runs of edge-ser train (two or more), e.g. with --seed 0 and --seed 1",
     )

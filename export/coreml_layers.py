@@ -10,7 +10,9 @@ axis ``a`` of a rank-4 tensor is Core ML axis ``NHWC_TO_NCHW[a]``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import keras
 import numpy as np
@@ -164,6 +166,20 @@ def plan_layers(model: keras.Model, labels: tuple[str, ...]) -> list[Step]:
             by_output[layer.name] = len(steps)
             steps.append(Step(layer, sources))
     return steps
+
+
+def walk_steps(
+    model: keras.Model, steps: list[Step], x: Any, translate: Callable[[Step, Any], Any]
+) -> Any:
+    """Translate ``steps`` in order from ``x``, the builder's value of ``model``'s input;
+    return the last step's value. ``translate(step, value)`` receives the value the step
+    reads, or the list of them for ``MERGE_LAYERS``, and returns the step's value."""
+    values = {model.layers[0].name: x}
+    for step in steps:
+        inputs = [values[name] for name in step.inputs]
+        x = translate(step, inputs if step.kind in MERGE_LAYERS else inputs[0])
+        values[step.output] = x
+    return x
 
 
 def _require_channels_last(layer: keras.layers.Layer) -> None:

@@ -22,7 +22,6 @@ from coremltools.converters.mil.mil import Function, Program, Var
 
 from edge_ser.artifacts import layout
 from edge_ser.export.coreml_layers import (
-    MERGE_LAYERS,
     Activation,
     Step,
     activation_of,
@@ -34,6 +33,7 @@ from edge_ser.export.coreml_layers import (
     plan_layers,
     pool_geometry,
     reshape_target,
+    walk_steps,
 )
 from edge_ser.log_mel_layer import frontend_weights
 from edge_ser.reference_preprocess import params
@@ -169,7 +169,6 @@ def _average(xs: Sequence[Var], step: Step) -> Var:
 # Keras layer class name -> translator appending the layer's MIL ops (merge layers, named in
 # ``MERGE_LAYERS``, take the list of their inputs).
 TRANSLATORS: dict[str, Callable[[Var, Step], Var]] = {
-    "InputLayer": _identity,
     "PatchStandardization": _standardize,
     "Conv2D": _conv,
     "DepthwiseConv2D": _conv,
@@ -249,11 +248,7 @@ def build(
             x = _frontend(function.inputs[input_name])
         else:
             x = mb.transpose(x=function.inputs[input_name], perm=[0, 3, 1, 2], name="nchw")
-        values = {model.layers[0].name: x}
-        for step in steps:
-            xs = [values[name] for name in step.inputs]
-            x = TRANSLATORS[step.kind](xs if step.kind in MERGE_LAYERS else xs[0], step)
-            values[step.output] = x
+        x = walk_steps(model, steps, x, lambda step, value: TRANSLATORS[step.kind](value, step))
         function.set_outputs([x])
     program = Program()
     program.add_function("main", function)

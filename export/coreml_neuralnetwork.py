@@ -22,7 +22,6 @@ from coremltools.models.neural_network import NeuralNetworkBuilder, quantization
 
 from edge_ser.artifacts import layout
 from edge_ser.export.coreml_layers import (
-    MERGE_LAYERS,
     Activation,
     Step,
     activation_of,
@@ -33,6 +32,7 @@ from edge_ser.export.coreml_layers import (
     plan_layers,
     pool_geometry,
     reshape_target,
+    walk_steps,
 )
 
 PRECISIONS = ("float32", "float16")
@@ -201,7 +201,6 @@ def _average(builder: NeuralNetworkBuilder, xs: Sequence[str], step: Step) -> st
 # Keras layer class name -> translator appending the layer's NeuralNetwork layers (merge
 # layers, named in ``MERGE_LAYERS``, take the list of their inputs).
 TRANSLATORS: dict[str, Translator] = {
-    "InputLayer": _identity,
     "PatchStandardization": _standardize,
     "Conv2D": _conv,
     "DepthwiseConv2D": _conv,
@@ -241,11 +240,9 @@ def build(
     )
     x = "nchw"
     builder.add_transpose(x, [0, 3, 1, 2], layout.INPUT_NAME, x)
-    values = {model.layers[0].name: x}
-    for step in steps:
-        xs = [values[name] for name in step.inputs]
-        x = TRANSLATORS[step.kind](builder, xs if step.kind in MERGE_LAYERS else xs[0], step)
-        values[step.output] = x
+    x = walk_steps(
+        model, steps, x, lambda step, value: TRANSLATORS[step.kind](builder, value, step)
+    )
     builder.set_class_labels(
         list(labels), predicted_feature_name=layout.COREML_LABEL_OUTPUT, prediction_blob=x
     )
